@@ -84,7 +84,8 @@ AC_API void ac_diag_prefix(ac_diag *d, const char *fmt, ...) AC_PRINTF(2, 3);
 /* Clears d back to AC_OK. */
 AC_API void ac_diag_clear(ac_diag *d);
 
-/* Formats "where: msg" (or just msg) into buf and returns buf. */
+/* Formats "where: msg" (or just msg) into buf and returns buf. Control characters (from names
+ * in hostile files) become '?', so the result is always one printable line. */
 AC_API const char *ac_diag_line(const ac_diag *d, char *buf, size_t n);
 
 /* Propagate a failing status without adding a message. */
@@ -147,6 +148,24 @@ typedef enum ac_log_level {
 typedef void (*ac_log_fn)(ac_log_level level, const char *msg, void *user);
 AC_API void ac_log_set(ac_log_fn fn, void *user, ac_log_level max_level);
 AC_API void ac_log(ac_log_level level, const char *fmt, ...) AC_PRINTF(2, 3);
+
+/* ---------------------------------------------------------------------------------------------
+ * Thread pool: a fixed set of workers running parallel-for jobs. The calling thread takes part,
+ * so a pool of 1 runs everything inline with no synchronisation.
+ */
+typedef struct ac_threadpool ac_threadpool;
+
+/* Online CPU count (at least 1). */
+AC_API int32_t ac_cpu_count(void);
+/* `nthreads` in total, the caller included (0 = ac_cpu_count()). Caller owns *out. */
+AC_API ac_status ac_threadpool_new(int32_t nthreads, ac_threadpool **out, ac_diag *d);
+AC_API void ac_threadpool_free(ac_threadpool *p);
+AC_API int32_t ac_threadpool_size(const ac_threadpool *p);
+/* Runs fn(user, task, thread) for every task in [0, n_tasks), tasks handed out dynamically;
+ * `thread` is in [0, size) and unique among concurrently running calls, so it can index
+ * per-thread scratch. Returns when all tasks are done. Not re-entrant: one job at a time. */
+AC_API void ac_threadpool_run(ac_threadpool *p, int64_t n_tasks,
+                              void (*fn)(void *user, int64_t task, int32_t thread), void *user);
 
 /* ---------------------------------------------------------------------------------------------
  * Files.

@@ -101,6 +101,16 @@ AC_API int32_t ac_model_metadata_count(const ac_model *m);
 AC_API void ac_model_metadata_at(const ac_model *m, int32_t i, const char **key,
                                  const char **value);
 
+/* ---- ONNX TensorProto files (the test_data_set_N/input_K.pb convention) ------------------ */
+
+/* Reads one TensorProto file into a tensor owned by *out_owner (free with ac_graph_free).
+ * Same limits and checks as model tensors. */
+AC_API ac_status ac_tensor_read_pb(const char *path, ac_tensor **out, ac_graph **out_owner,
+                                   ac_diag *d);
+/* Writes a tensor as a TensorProto file, atomically. `name` may be NULL. */
+AC_API ac_status ac_tensor_write_pb(const char *path, const ac_tensor *t, const char *name,
+                                    ac_diag *d);
+
 #ifdef __cplusplus
 }
 #endif

@@ -96,6 +96,13 @@ ac_status ac_atomic_open(const char *path, ac_atomic_file **out, ac_diag *d) {
         ac_free(tmp);
         return ac_fail_io(d, e, "cannot create a temporary file for %s", path);
     }
+    /* mkstemp makes 0600 files; outputs should get the usual 0666 & ~umask */
+    static mode_t mask = (mode_t)-1;
+    if (mask == (mode_t)-1) {
+        mask = umask(022);
+        umask(mask);
+    }
+    (void)fchmod(fd, 0666 & ~mask);
     f->fd = fd;
     f->tmp = tmp;
     f->path = ac_strdup(path);

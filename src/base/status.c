@@ -99,6 +99,10 @@ const char *ac_diag_line(const ac_diag *d, char *buf, size_t n) {
             snprintf(buf, n, "%s: %s", d->where, msg);
         else
             snprintf(buf, n, "%s", msg);
+        /* names in messages come from untrusted files: a newline or an escape sequence in one
+         * must not split the line or reach a terminal */
+        for (char *p = buf; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
     }
     return buf;
 }

@@ -14,6 +14,8 @@ static const char usage_text[] =
     "commands:\n"
     "  inspect MODEL [--json]   opsets, inputs/outputs, op histogram, parameters, and the\n"
     "                           nodes the engine cannot run yet\n"
+    "  infer MODEL IN.pb... --out DIR [--threads N] [--isa LEVEL]\n"
+    "                           run the model on TensorProto files, write DIR/output_K.pb\n"
     "  help                     this text\n"
     "  version                  print the version\n"
     "\n"
@@ -76,6 +78,7 @@ int main(int argc, char **argv) {
         return AC_EXIT_OK;
     }
     if (!strcmp(cmd, "inspect")) return ac_cmd_inspect(argc - 1, argv + 1);
+    if (!strcmp(cmd, "infer")) return ac_cmd_infer(argc - 1, argv + 1);
     fprintf(stderr, "autocompress: unknown command '%s'\n\n%s", cmd, usage_text);
     return AC_EXIT_BAD_INPUT;
 }

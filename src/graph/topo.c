@@ -44,24 +44,40 @@ static int walk_captures(const ac_graph *root, const ac_graph *g, value_fn fn, v
     return 0;
 }
 
+/* Captures are collected into a private array even when the caller's buffer is smaller, so
+ * the total counts each value once: deduplicating only within `out` would count a value again
+ * whenever its first sighting did not fit. */
 typedef struct capture_acc {
-    ac_value **out;
-    int64_t cap, count;
+    ac_value **vals;
+    int64_t count, cap;
+    int nomem;
 } capture_acc;
 
 static int collect_capture(ac_value *v, void *user) {
     capture_acc *acc = user;
-    for (int64_t i = 0; i < acc->count && i < acc->cap; i++)
-        if (acc->out[i] == v) return 0;
-    if (acc->count < acc->cap) acc->out[acc->count] = v;
-    acc->count++;
+    for (int64_t i = 0; i < acc->count; i++)
+        if (acc->vals[i] == v) return 0;
+    if (acc->count == acc->cap) {
+        int64_t nc = acc->cap ? acc->cap * 2 : 16;
+        ac_value **p = ac_realloc(acc->vals, (size_t)nc * sizeof *p);
+        if (!p) {
+            acc->nomem = 1;
+            return 1; /* stops the walk */
+        }
+        acc->vals = p;
+        acc->cap = nc;
+    }
+    acc->vals[acc->count++] = v;
     return 0;
 }
 
 int64_t ac_graph_captures(const ac_graph *g, ac_value **out, int64_t cap) {
-    capture_acc acc = {out, cap, 0};
+    capture_acc acc = {0};
     walk_captures(g, g, collect_capture, &acc);
-    return acc.count;
+    int64_t count = acc.nomem ? -1 : acc.count;
+    for (int64_t i = 0; i < count && i < cap; i++) out[i] = acc.vals[i];
+    ac_free(acc.vals);
+    return count;
 }
 
 /* ---- use counts -------------------------------------------------------------------------- */

@@ -40,18 +40,17 @@ static ac_status check_location(const char *loc, ac_diag *d) {
         return AC_FAIL(d, AC_ERR_MODEL,
                        "external data location '%.200s' has a character not allowed in a "
                        "relative path", loc);
-    const char *p = loc;
-    while (*p) {
+    /* every component, the one after a trailing '/' included ("w.bin/" is not a file) */
+    for (const char *p = loc;;) {
         const char *e = strchr(p, '/');
         size_t n = e ? (size_t)(e - p) : strlen(p);
         if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
             return AC_FAIL(d, AC_ERR_MODEL,
                            "external data location '%.200s' is outside the model directory "
                            "(it has an empty, '.' or '..' component)", loc);
-        p += n;
-        if (*p == '/') p++;
+        if (!e) return AC_OK;
+        p = e + 1;
     }
-    return AC_OK;
 }
 
 ac_status ac_onnx_read_external(ac_onnx_reader *r, const Onnx__TensorProto *tp, size_t nbytes,

@@ -197,7 +197,7 @@ static ac_status load_bytes(const uint8_t *buf, size_t len, const char *base_dir
         return AC_FAIL(d, AC_ERR_LIMIT, "model is %zu bytes, over the limit of %llu", len,
                        (unsigned long long)o.max_file_bytes);
     ac_prescan_info info;
-    AC_TRY(ac_onnx_prescan(buf, len, &o, &info, d));
+    AC_TRY(ac_onnx_prescan(&onnx__model_proto__descriptor, buf, len, &o, &info, d));
 
     ac_pb_budget budget;
     ac_pb_budget_init(&budget, o.max_memory_bytes);
@@ -257,18 +257,6 @@ ac_status ac_model_load(const char *path, const ac_load_opts *opts, ac_model **o
 }
 
 /* ---- saving ------------------------------------------------------------------------------ */
-
-typedef struct file_sink {
-    ProtobufCBuffer base;
-    ac_atomic_file *f;
-    ac_diag *d;
-    ac_status status;
-} file_sink;
-
-static void sink_append(ProtobufCBuffer *b, size_t len, const uint8_t *data) {
-    file_sink *s = (file_sink *)b;
-    if (s->status == AC_OK) s->status = ac_atomic_write(s->f, data, len, s->d);
-}
 
 /* Builds the ModelProto in `a`. Arrays point into the IR; only the arena is freed after. */
 static ac_status build_proto(const ac_model *m, ac_arena *a, Onnx__ModelProto *mp, ac_diag *d) {
@@ -346,18 +334,7 @@ ac_status ac_model_save(const ac_model *m, const char *path, ac_diag *d) {
     Onnx__ModelProto mp;
     size_t size;
     ac_status s = with_proto(m, &a, &mp, &size, d);
-    ac_atomic_file *f = NULL;
-    if (s == AC_OK) s = ac_atomic_open(path, &f, d);
-    if (s == AC_OK) {
-        file_sink sink = {.base.append = sink_append, .f = f, .d = d, .status = AC_OK};
-        protobuf_c_message_pack_to_buffer(&mp.base, &sink.base);
-        s = sink.status;
-        if (s == AC_OK) {
-            s = ac_atomic_commit(f, d);
-        } else {
-            ac_atomic_abort(f);
-        }
-    }
+    if (s == AC_OK) s = ac_onnx_write_message(&mp.base, path, d);
     ac_arena_free(a);
     if (s != AC_OK) ac_diag_prefix(d, "%s", path);
     return s;

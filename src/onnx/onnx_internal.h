@@ -19,10 +19,11 @@ typedef struct ac_prescan_info {
     uint64_t est_bytes; /* estimate of what protobuf-c will allocate to decode it */
 } ac_prescan_info;
 
-/* Walks the wire format of a ModelProto without decoding it: validates tags, wire types and
- * lengths, rejects NUL bytes in string fields, and enforces depth/count/memory limits. */
-ac_status ac_onnx_prescan(const uint8_t *buf, size_t len, const ac_load_opts *o,
-                          ac_prescan_info *info, ac_diag *d);
+/* Walks the wire format of a message of type `desc` (ModelProto, TensorProto) without decoding
+ * it: validates tags, wire types and lengths, rejects NUL bytes in string fields, and enforces
+ * depth/count/memory limits. */
+ac_status ac_onnx_prescan(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len,
+                          const ac_load_opts *o, ac_prescan_info *info, ac_diag *d);
 
 /* A protobuf-c allocator over ac_malloc that refuses to pass a byte budget. */
 typedef struct ac_pb_budget {
@@ -43,6 +44,7 @@ typedef struct ac_onnx_reader {
     const char *base_dir; /* folder external data is confined to, or NULL */
     char *base_real;      /* realpath(base_dir), resolved on first use */
     uint64_t external_bytes;
+    uint64_t sparse_bytes; /* dense size of the sparse tensors made so far */
     int64_t ir_version;
 } ac_onnx_reader;
 
@@ -67,5 +69,8 @@ ac_status ac_onnx_tensor_to_proto(const ac_tensor *t, Onnx__TensorProto *tp, ac_
                                   ac_diag *d);
 ac_status ac_onnx_graph_to_proto(const ac_graph *g, Onnx__GraphProto *gp, ac_arena *a,
                                  ac_diag *d);
+
+/* Packs `msg` straight into an atomic file (no whole-file buffer). */
+ac_status ac_onnx_write_message(const ProtobufCMessage *msg, const char *path, ac_diag *d);
 
 #endif

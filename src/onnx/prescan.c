@@ -201,11 +201,11 @@ static ac_status scan_message(scan *s, const ProtobufCMessageDescriptor *desc, c
     return AC_OK;
 }
 
-ac_status ac_onnx_prescan(const uint8_t *buf, size_t len, const ac_load_opts *o,
-                          ac_prescan_info *info, ac_diag *d) {
+ac_status ac_onnx_prescan(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len,
+                          const ac_load_opts *o, ac_prescan_info *info, ac_diag *d) {
     memset(info, 0, sizeof *info);
     scan s = {buf, o, info, d};
-    return scan_message(&s, &onnx__model_proto__descriptor, buf, buf + len, 1);
+    return scan_message(&s, desc, buf, buf + len, 1);
 }
 
 /* ---- budgeted allocator for protobuf-c ------------------------------------------------- */

@@ -311,8 +311,8 @@ static ac_status read_inputs(ac_graph *g, Onnx__GraphProto *gp, const ac_load_op
         Onnx__ValueInfoProto *vi = gp->input[i];
         ac_status s = check_name(vi->name, "a graph input", d);
         ac_value *v = s == AC_OK ? ac_graph_find_local(g, vi->name) : NULL;
-        if (v && (v->flags & AC_VALUE_INPUT))
-            s = AC_FAIL(d, AC_ERR_MODEL, "graph input \"%s\" is listed twice", vi->name);
+        if (v && (v->flags & AC_VALUE_INPUT)) /* names itself: no "graph input" prefix */
+            return AC_FAIL(d, AC_ERR_MODEL, "graph input \"%s\" is listed twice", vi->name);
         /* an input may share its name with an initializer: the initializer is its default */
         if (s == AC_OK && !v) s = ac_graph_new_value(g, vi->name, &v, d);
         if (s == AC_OK) s = ac_graph_add_input(g, v, d);

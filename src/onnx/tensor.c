@@ -260,6 +260,15 @@ ac_status ac_onnx_sparse_from_proto(ac_onnx_reader *r, ac_graph *g, Onnx__Sparse
     if (rc || numel > r->opts->max_tensor_elems)
         return AC_FAIL(d, rc == -1 ? AC_ERR_MODEL : AC_ERR_LIMIT,
                        "sparse tensor \"%s\": invalid dims", vals->name);
+    /* a few bytes of COO can describe a huge dense tensor: the dense form counts against the
+     * decoded-model memory budget, or a tiny file could ask for any allocation */
+    uint64_t dense_bytes = ac_dtype_bytes(vals->dtype, numel);
+    if (dense_bytes > r->opts->max_memory_bytes - r->sparse_bytes)
+        return AC_FAIL(d, AC_ERR_LIMIT,
+                       "sparse tensor \"%s\": %llu bytes once dense, over the memory budget of "
+                       "%llu MB", vals->name, (unsigned long long)dense_bytes,
+                       (unsigned long long)(r->opts->max_memory_bytes >> 20));
+    r->sparse_bytes += dense_bytes;
     AC_TRY(ac_graph_new_tensor(g, vals->name, vals->dtype, rank, sp->dims, &dense, d));
     int64_t nnz = vals->numel;
     const int64_t *ix = idx->data;

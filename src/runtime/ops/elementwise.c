@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/* Infer for elementwise ops: unary math and activations, broadcasting binary arithmetic and
+ * comparisons, variadic Max/Min/Sum/Mean, Where. */
+#include "ops.h"
+
+#include <math.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    rt_ew_kind kind;
+} kinds[] = {
+    {"Abs", RT_EW_ABS},       {"Ceil", RT_EW_CEIL},
+    {"Erf", RT_EW_ERF},       {"Exp", RT_EW_EXP},
+    {"Floor", RT_EW_FLOOR},   {"HardSigmoid", RT_EW_HARD_SIGMOID},
+    {"HardSwish", RT_EW_HARD_SWISH}, {"LeakyRelu", RT_EW_LEAKY_RELU},
+    {"Log", RT_EW_LOG},       {"Neg", RT_EW_NEG},
+    {"Not", RT_EW_NOT},       {"Reciprocal", RT_EW_RECIPROCAL},
+    {"Relu", RT_EW_RELU},     {"Sigmoid", RT_EW_SIGMOID},
+    {"Sqrt", RT_EW_SQRT},     {"Tanh", RT_EW_TANH},
+    {"Clip", RT_EW_CLIP},     {"Add", RT_EW_ADD},
+    {"Sub", RT_EW_SUB},       {"Mul", RT_EW_MUL},
+    {"Div", RT_EW_DIV},       {"Pow", RT_EW_POW},
+    {"PRelu", RT_EW_PRELU},   {"Max", RT_EW_MAX},
+    {"Min", RT_EW_MIN},       {"Sum", RT_EW_SUM},
+    {"Mean", RT_EW_MEAN},     {"Equal", RT_EW_EQUAL},
+    {"Greater", RT_EW_GREATER}, {"Less", RT_EW_LESS},
+};
+
+static ac_status new_params(rt_plan *p, rt_node *n, rt_ew_params **out, ac_diag *d) {
+    rt_ew_params *e = rt_plan_alloc(p, sizeof *e);
+    if (!e) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (!strcmp(kinds[i].name, n->src->op_type)) e->kind = kinds[i].kind;
+    n->params = e;
+    *out = e;
+    return AC_OK;
+}
+
+static ac_status need_inputs(const rt_node *n, int32_t lo, int32_t hi, ac_diag *d) {
+    if (n->n_in < lo || n->n_in > hi)
+        return AC_FAIL(d, AC_ERR_MODEL, "takes %d..%d inputs, has %d", (int)lo, (int)hi,
+                       (int)n->n_in);
+    for (int32_t k = 0; k < lo; k++)
+        if (!n->in[k]) return AC_FAIL(d, AC_ERR_MODEL, "input %d is required", (int)k);
+    if (n->n_out < 1 || !n->out[0]) return AC_FAIL(d, AC_ERR_MODEL, "has no output");
+    return AC_OK;
+}
+
+static int is_float(ac_dtype t) { return t == AC_DTYPE_F32 || t == AC_DTYPE_F64; }
+static int is_int(ac_dtype t) {
+    return t == AC_DTYPE_S32 || t == AC_DTYPE_S64 || t == AC_DTYPE_S8 || t == AC_DTYPE_U8;
+}
+
+static ac_status unsupported_type(const rt_node *n, ac_dtype t, ac_diag *d) {
+    return AC_FAIL(d, AC_ERR_UNSUPPORTED, "%s on %s tensors is not supported", n->src->op_type,
+                   ac_dtype_name(t));
+}
+
+ac_status rt_infer_unary(rt_plan *p, rt_node *n, ac_diag *d) {
+    AC_TRY(need_inputs(n, 1, 1, d));
+    rt_ew_params *e = NULL;
+    AC_TRY(new_params(p, n, &e, d));
+    const rt_tensor *x = n->in[0];
+    switch (e->kind) {
+    case RT_EW_NOT:
+        if (x->dtype != AC_DTYPE_BOOL) return unsupported_type(n, x->dtype, d);
+        break;
+    case RT_EW_ABS:
+    case RT_EW_NEG:
+        if (!is_float(x->dtype) && !is_int(x->dtype)) return unsupported_type(n, x->dtype, d);
+        break;
+    case RT_EW_RELU:
+        if (!is_float(x->dtype) && x->dtype != AC_DTYPE_S32 && x->dtype != AC_DTYPE_S8)
+            return unsupported_type(n, x->dtype, d);
+        break;
+    default:
+        if (!is_float(x->dtype)) return unsupported_type(n, x->dtype, d);
+    }
+    if (e->kind == RT_EW_LEAKY_RELU) e->alpha = rt_attr_float(n, "alpha", 0.01f);
+    if (e->kind == RT_EW_HARD_SIGMOID) {
+        e->alpha = rt_attr_float(n, "alpha", 0.2f);
+        e->beta = rt_attr_float(n, "beta", 0.5f);
+    }
+    return rt_set_shape(n->out[0], x->dtype, x->rank, x->dims, d);
+}
+
+ac_status rt_infer_clip(rt_plan *p, rt_node *n, ac_diag *d) {
+    int64_t opset = rt_plan_opset(p);
+    AC_TRY(need_inputs(n, 1, opset < 11 ? 1 : 3, d));
+    rt_ew_params *e = NULL;
+    AC_TRY(new_params(p, n, &e, d));
+    const rt_tensor *x = n->in[0];
+    if (!is_float(x->dtype) && !is_int(x->dtype)) return unsupported_type(n, x->dtype, d);
+    e->lo = -INFINITY;
+    e->hi = INFINITY;
+    if (opset < 11) {
+        e->lo = rt_attr_float(n, "min", -INFINITY);
+        e->hi = rt_attr_float(n, "max", INFINITY);
+    } else {
+        for (int k = 1; k <= 2 && k < n->n_in; k++) {
+            const rt_tensor *b = n->in[k];
+            if (!b) continue;
+            if (b->dtype != x->dtype || b->numel != 1)
+                return AC_FAIL(d, AC_ERR_MODEL, "Clip bound %d must be a scalar of the input's "
+                               "type", k);
+            if (!b->is_const)
+                return AC_FAIL(d, AC_ERR_UNSUPPORTED, "Clip bounds must be constant");
+            double v;
+            switch (b->dtype) {
+            case AC_DTYPE_F32: v = *(const float *)b->data; break;
+            case AC_DTYPE_F64: v = *(const double *)b->data; break;
+            case AC_DTYPE_S32: v = *(const int32_t *)b->data; break;
+            case AC_DTYPE_S64: v = (double)*(const int64_t *)b->data; break;
+            case AC_DTYPE_S8: v = *(const int8_t *)b->data; break;
+            default: v = *(const uint8_t *)b->data; break;
+            }
+            if (k == 1) e->lo = v;
+            else e->hi = v;
+        }
+    }
+    e->alpha = (float)e->lo;
+    e->beta = (float)e->hi;
+    return rt_set_shape(n->out[0], x->dtype, x->rank, x->dims, d);
+}
+
+static ac_status broadcast_out(rt_node *n, ac_dtype out_t, ac_diag *d) {
+    int32_t rank = 0;
+    int64_t dims[AC_MAX_RANK];
+    const rt_tensor *acc = n->in[0];
+    rt_tensor tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.name = acc->name;
+    tmp.rank = acc->rank;
+    memcpy(tmp.dims, acc->dims, sizeof tmp.dims);
+    for (int32_t k = 1; k < n->n_in; k++) {
+        if (!n->in[k]) return AC_FAIL(d, AC_ERR_MODEL, "input %d is required", (int)k);
+        AC_TRY(rt_broadcast_shape(&tmp, n->in[k], &rank, dims, d));
+        tmp.rank = rank;
+        memcpy(tmp.dims, dims, sizeof dims);
+    }
+    if (tmp.rank > AC_MAX_RANK) return AC_FAIL(d, AC_ERR_UNSUPPORTED, "rank too large");
+    return rt_set_shape(n->out[0], out_t, tmp.rank, tmp.dims, d);
+}
+
+static ac_status same_types(const rt_node *n, ac_diag *d) {
+    for (int32_t k = 1; k < n->n_in; k++)
+        if (n->in[k] && n->in[k]->dtype != n->in[0]->dtype)
+            return AC_FAIL(d, AC_ERR_MODEL, "input %d is %s but input 0 is %s", (int)k,
+                           ac_dtype_name(n->in[k]->dtype), ac_dtype_name(n->in[0]->dtype));
+    return AC_OK;
+}
+
+ac_status rt_infer_binary(rt_plan *p, rt_node *n, ac_diag *d) {
+    AC_TRY(need_inputs(n, 2, 2, d));
+    rt_ew_params *e = NULL;
+    AC_TRY(new_params(p, n, &e, d));
+    AC_TRY(same_types(n, d));
+    ac_dtype t = n->in[0]->dtype;
+    if (!is_float(t) && t != AC_DTYPE_S32 && t != AC_DTYPE_S64) return unsupported_type(n, t, d);
+    if (rt_plan_opset(p) < 7 && rt_attr_int(n, "broadcast", 0))
+        return AC_FAIL(d, AC_ERR_UNSUPPORTED, "legacy broadcast attribute (opset < 7)");
+    return broadcast_out(n, t, d);
+}
+
+ac_status rt_infer_pow(rt_plan *p, rt_node *n, ac_diag *d) {
+    AC_TRY(need_inputs(n, 2, 2, d));
+    rt_ew_params *e = NULL;
+    AC_TRY(new_params(p, n, &e, d));
+    ac_dtype a = n->in[0]->dtype, b = n->in[1]->dtype;
+    if (!is_float(a)) return unsupported_type(n, a, d);
+    if (!is_float(b) && b != AC_DTYPE_S32 && b != AC_DTYPE_S64) return unsupported_type(n, b, d);
+    return broadcast_out(n, a, d);
+}
+
+ac_status rt_infer_prelu(rt_plan *p, rt_node *n, ac_diag *d) {
+    AC_TRY(need_inputs(n, 2, 2, d));
+    rt_ew_params *e = NULL;
+    AC_TRY(new_params(p, n, &e, d));
+    AC_TRY(same_types(n, d));
+    if (!is_float(n->in[0]->dtype)) return unsupported_type(n, n->in[0]->dtype, d);
+    /* slope broadcasts to X (unidirectional): the output has X's shape */
+    int32_t rank;
+    int64_t dims[AC_MAX_RANK];
+    AC_TRY(rt_broadcast_shape(n->in[0], n->in[1], &rank, dims, d));
+    if (rank != n->in[0]->rank || memcmp(dims, n->in[0]->dims, (size_t)rank * sizeof *dims))
+        return AC_FAIL(d, AC_ERR_MODEL, "slope does not broadcast to X's shape");
+    return rt_set_shape(n->out[0], n->in[0]->dtype, rank, dims, d);
+}
+
+ac_status rt_infer_compare(rt_plan *p, rt_node *n, ac_diag *d) {
+    AC_TRY(need_inputs(n, 2, 2, d));
+    rt_ew_params *e = NULL;
+    AC_TRY(new_params(p, n, &e, d));
+    AC_TRY(same_types(n, d));
+    ac_dtype t = n->in[0]->dtype;
+    if (!is_float(t) && t != AC_DTYPE_S32 && t != AC_DTYPE_S64) return unsupported_type(n, t, d);
+    return broadcast_out(n, AC_DTYPE_BOOL, d);
+}
+
+ac_status rt_infer_variadic(rt_plan *p, rt_node *n, ac_diag *d) {
+    AC_TRY(need_inputs(n, 1, 4, d));
+    rt_ew_params *e = NULL;
+    AC_TRY(new_params(p, n, &e, d));
+    AC_TRY(same_types(n, d));
+    ac_dtype t = n->in[0]->dtype;
+    if (!is_float(t) && !((e->kind == RT_EW_MAX || e->kind == RT_EW_MIN || e->kind == RT_EW_SUM) &&
+                          (t == AC_DTYPE_S32 || t == AC_DTYPE_S64)))
+        return unsupported_type(n, t, d);
+    return broadcast_out(n, t, d);
+}
+
+ac_status rt_infer_where(rt_plan *p, rt_node *n, ac_diag *d) {
+    (void)p;
+    AC_TRY(need_inputs(n, 3, 3, d));
+    if (n->in[0]->dtype != AC_DTYPE_BOOL)
+        return AC_FAIL(d, AC_ERR_MODEL, "condition must be bool");
+    if (n->in[1]->dtype != n->in[2]->dtype)
+        return AC_FAIL(d, AC_ERR_MODEL, "X and Y must have the same type");
+    if (n->in[1]->dtype == AC_DTYPE_STRING || ac_dtype_bits(n->in[1]->dtype) < 8)
+        return unsupported_type(n, n->in[1]->dtype, d);
+    return broadcast_out(n, n->in[1]->dtype, d);
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Infer functions (shape/type inference + attribute parsing) of every op, and the parameter
+ * structs their kernels read. One file per op family under ops/. */
+#ifndef AC_RT_OPS_H
+#define AC_RT_OPS_H
+
+#include "../rt.h"
+
+/* ---- elementwise (ops/elementwise.c) ---------------------------------------------------- */
+typedef enum rt_ew_kind {
+    RT_EW_ABS, RT_EW_CEIL, RT_EW_ERF, RT_EW_EXP, RT_EW_FLOOR, RT_EW_HARD_SIGMOID,
+    RT_EW_HARD_SWISH, RT_EW_LEAKY_RELU, RT_EW_LOG, RT_EW_NEG, RT_EW_NOT, RT_EW_RECIPROCAL,
+    RT_EW_RELU, RT_EW_SIGMOID, RT_EW_SQRT, RT_EW_TANH, RT_EW_CLIP,
+    /* binary */
+    RT_EW_ADD, RT_EW_SUB, RT_EW_MUL, RT_EW_DIV, RT_EW_POW, RT_EW_PRELU, RT_EW_MAX, RT_EW_MIN,
+    RT_EW_SUM, RT_EW_MEAN, RT_EW_EQUAL, RT_EW_GREATER, RT_EW_LESS,
+} rt_ew_kind;
+
+typedef struct rt_ew_params {
+    rt_ew_kind kind;
+    float alpha, beta; /* LeakyRelu alpha; HardSigmoid alpha/beta; Clip min/max */
+    double lo, hi;     /* Clip bounds for integer tensors */
+} rt_ew_params;
+
+ac_status rt_infer_unary(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_clip(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_binary(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_pow(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_prelu(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_compare(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_variadic(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_where(rt_plan *p, rt_node *n, ac_diag *d);
+
+#endif
