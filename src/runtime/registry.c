@@ -1,71 +1,34 @@
 /* SPDX-License-Identifier: MIT */
-/* The op table and the kernel list. Both are hand-written so "who implements Conv?" is a grep.
- * Ops: name, the ai.onnx opset versions the infer function handles, infer. Kernels: grouped by
- * op, reference kernels first; the best-scoring kernel the ISA cap allows wins, ties go to the
- * earlier entry. */
-#include "ops/ops.h"
-#include "kernels/kernels.h"
+/* Op and kernel lookup over the op families. Each family file (ops/<family>.c) holds a
+ * hand-written op table (name, the ai.onnx opset versions its infer function handles, infer)
+ * and kernel list (reference kernels first), so "who implements Conv?" is a grep. The
+ * best-scoring kernel the ISA cap allows wins; ties go to the earlier entry. */
+#include "rt.h"
 
 #include <string.h>
 
-#define LATEST 21 /* newest opset whose changes to these ops we handle */
-
-const rt_op rt_ops[] = {
-    /* elementwise and activations (ops/elementwise.c) */
-    {"Abs", 6, LATEST, rt_infer_unary},
-    {"Add", 7, LATEST, rt_infer_binary},
-    {"Ceil", 6, LATEST, rt_infer_unary},
-    {"Clip", 6, LATEST, rt_infer_clip},
-    {"Div", 7, LATEST, rt_infer_binary},
-    {"Equal", 7, LATEST, rt_infer_compare},
-    {"Erf", 9, LATEST, rt_infer_unary},
-    {"Exp", 6, LATEST, rt_infer_unary},
-    {"Floor", 6, LATEST, rt_infer_unary},
-    {"Greater", 7, LATEST, rt_infer_compare},
-    {"HardSigmoid", 6, LATEST, rt_infer_unary},
-    {"HardSwish", 14, LATEST, rt_infer_unary},
-    {"LeakyRelu", 6, LATEST, rt_infer_unary},
-    {"Less", 7, LATEST, rt_infer_compare},
-    {"Log", 6, LATEST, rt_infer_unary},
-    {"Max", 8, LATEST, rt_infer_variadic},
-    {"Mean", 8, LATEST, rt_infer_variadic},
-    {"Min", 8, LATEST, rt_infer_variadic},
-    {"Mul", 7, LATEST, rt_infer_binary},
-    {"Neg", 6, LATEST, rt_infer_unary},
-    {"Not", 1, LATEST, rt_infer_unary},
-    {"Pow", 7, LATEST, rt_infer_pow},
-    {"PRelu", 7, LATEST, rt_infer_prelu},
-    {"Reciprocal", 6, LATEST, rt_infer_unary},
-    {"Relu", 6, LATEST, rt_infer_unary},
-    {"Sigmoid", 6, LATEST, rt_infer_unary},
-    {"Sqrt", 6, LATEST, rt_infer_unary},
-    {"Sub", 7, LATEST, rt_infer_binary},
-    {"Sum", 8, LATEST, rt_infer_variadic},
-    {"Tanh", 6, LATEST, rt_infer_unary},
-    {"Where", 9, LATEST, rt_infer_where},
+/* Op families, each defined beside its infer functions (ops/<family>.c). */
+static const rt_family *const families[] = {
+    &rt_family_elementwise,
+    &rt_family_shape,
+    &rt_family_nn,
+    &rt_family_pool,
 };
-const int rt_n_ops = (int)(sizeof rt_ops / sizeof rt_ops[0]);
-
-const rt_kernel *const rt_kernels[] = {
-    &rt_k_unary_ref,
-    &rt_k_binary_ref,
-    &rt_k_variadic_ref,
-    &rt_k_where_ref,
-    NULL,
-};
-const int rt_n_kernels = (int)(sizeof rt_kernels / sizeof rt_kernels[0]) - 1;
+#define N_FAMILIES ((int)(sizeof families / sizeof families[0]))
 
 const rt_op *rt_find_op(const char *op_type) {
-    for (int i = 0; i < rt_n_ops; i++)
-        if (!strcmp(rt_ops[i].name, op_type)) return &rt_ops[i];
+    for (int f = 0; f < N_FAMILIES; f++)
+        for (int i = 0; i < families[f]->n_ops; i++)
+            if (!strcmp(families[f]->ops[i].name, op_type)) return &families[f]->ops[i];
     return NULL;
 }
 
 const rt_kernel *rt_choose_kernel(const rt_node *n, ac_isa cap) {
     const rt_kernel *best = NULL;
     int best_score = 0;
-    for (int i = 0; i < rt_n_kernels; i++) {
-        const rt_kernel *k = rt_kernels[i];
+    for (int f = 0; f < N_FAMILIES; f++)
+    for (int i = 0; i < families[f]->n_kernels; i++) {
+        const rt_kernel *k = families[f]->kernels[i];
         /* a kernel names one op, or "*" for a family sharing one infer (unary, binary...) */
         if (k->isa > cap) continue;
         if (strcmp(k->op, "*") && strcmp(k->op, n->src->op_type)) continue;

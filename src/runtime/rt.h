@@ -152,15 +152,23 @@ ac_status rt_axis(int64_t axis, int32_t rank, int32_t *out, ac_diag *d);
 ac_status rt_broadcast_shape(const rt_tensor *a, const rt_tensor *b, int32_t *rank,
                              int64_t *dims, ac_diag *d);
 
-/* Registry lookups. */
+/* Registry lookups (registry.c). */
 const rt_op *rt_find_op(const char *op_type);
 const rt_kernel *rt_choose_kernel(const rt_node *n, ac_isa cap);
 
-/* Every kernel, grouped by op, reference kernels first (registry.c). */
-extern const rt_kernel *const rt_kernels[];
-extern const int rt_n_kernels;
-extern const rt_op rt_ops[];
-extern const int rt_n_ops;
+/* An op family: its op table and kernel list (reference kernels first), defined at the end of
+ * ops/<family>.c and listed in registry.c. */
+typedef struct rt_family {
+    const rt_op *ops;
+    int n_ops;
+    const rt_kernel *const *kernels;
+    int n_kernels;
+} rt_family;
+extern const rt_family rt_family_elementwise, rt_family_shape, rt_family_nn, rt_family_pool;
+
+/* Newest ai.onnx opset whose changes the op tables were checked against. */
+#define RT_LATEST 21
+#define RT_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* dtype helpers */
 static inline size_t rt_elsize(ac_dtype t) { return (size_t)ac_dtype_bits(t) / 8; }

@@ -2,6 +2,7 @@
 /* Infer for elementwise ops: unary math and activations, broadcasting binary arithmetic and
  * comparisons, variadic Max/Min/Sum/Mean, Where. */
 #include "ops.h"
+#include "../kernels/kernels.h"
 
 #include <math.h>
 #include <string.h>
@@ -221,3 +222,48 @@ ac_status rt_infer_where(rt_plan *p, rt_node *n, ac_diag *d) {
         return unsupported_type(n, n->in[1]->dtype, d);
     return broadcast_out(n, n->in[1]->dtype, d);
 }
+
+/* ---- family table ------------------------------------------------------------------------ */
+
+static const rt_op ops[] = {
+    {"Abs", 6, RT_LATEST, rt_infer_unary},
+    {"Add", 7, RT_LATEST, rt_infer_binary},
+    {"Ceil", 6, RT_LATEST, rt_infer_unary},
+    {"Clip", 6, RT_LATEST, rt_infer_clip},
+    {"Div", 7, RT_LATEST, rt_infer_binary},
+    {"Equal", 7, RT_LATEST, rt_infer_compare},
+    {"Erf", 9, RT_LATEST, rt_infer_unary},
+    {"Exp", 6, RT_LATEST, rt_infer_unary},
+    {"Floor", 6, RT_LATEST, rt_infer_unary},
+    {"Greater", 7, RT_LATEST, rt_infer_compare},
+    {"HardSigmoid", 6, RT_LATEST, rt_infer_unary},
+    {"HardSwish", 14, RT_LATEST, rt_infer_unary},
+    {"LeakyRelu", 6, RT_LATEST, rt_infer_unary},
+    {"Less", 7, RT_LATEST, rt_infer_compare},
+    {"Log", 6, RT_LATEST, rt_infer_unary},
+    {"Max", 8, RT_LATEST, rt_infer_variadic},
+    {"Mean", 8, RT_LATEST, rt_infer_variadic},
+    {"Min", 8, RT_LATEST, rt_infer_variadic},
+    {"Mul", 7, RT_LATEST, rt_infer_binary},
+    {"Neg", 6, RT_LATEST, rt_infer_unary},
+    {"Not", 1, RT_LATEST, rt_infer_unary},
+    {"Pow", 7, RT_LATEST, rt_infer_pow},
+    {"PRelu", 7, RT_LATEST, rt_infer_prelu},
+    {"Reciprocal", 6, RT_LATEST, rt_infer_unary},
+    {"Relu", 6, RT_LATEST, rt_infer_unary},
+    {"Sigmoid", 6, RT_LATEST, rt_infer_unary},
+    {"Sqrt", 6, RT_LATEST, rt_infer_unary},
+    {"Sub", 7, RT_LATEST, rt_infer_binary},
+    {"Sum", 8, RT_LATEST, rt_infer_variadic},
+    {"Tanh", 6, RT_LATEST, rt_infer_unary},
+    {"Where", 9, RT_LATEST, rt_infer_where},
+};
+
+static const rt_kernel *const kernels[] = {
+    &rt_k_unary_ref,
+    &rt_k_binary_ref,
+    &rt_k_variadic_ref,
+    &rt_k_where_ref,
+};
+
+const rt_family rt_family_elementwise = {ops, RT_COUNT(ops), kernels, RT_COUNT(kernels)};
