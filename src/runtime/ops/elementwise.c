@@ -52,6 +52,16 @@ static int is_float(ac_dtype t) { return t == AC_DTYPE_F32 || t == AC_DTYPE_F64;
 static int is_int(ac_dtype t) {
     return t == AC_DTYPE_S32 || t == AC_DTYPE_S64 || t == AC_DTYPE_S8 || t == AC_DTYPE_U8;
 }
+/* Types the binary kernels handle: every integer width and float/double. */
+static int is_numeric(ac_dtype t) {
+    switch (t) {
+    case AC_DTYPE_F32: case AC_DTYPE_F64: case AC_DTYPE_S8: case AC_DTYPE_U8: case AC_DTYPE_S16:
+    case AC_DTYPE_U16: case AC_DTYPE_S32: case AC_DTYPE_U32: case AC_DTYPE_S64: case AC_DTYPE_U64:
+        return 1;
+    default:
+        return 0;
+    }
+}
 
 static ac_status unsupported_type(const rt_node *n, ac_dtype t, ac_diag *d) {
     return AC_FAIL(d, AC_ERR_UNSUPPORTED, "%s on %s tensors is not supported", n->src->op_type,
@@ -105,17 +115,11 @@ ac_status rt_infer_clip(rt_plan *p, rt_node *n, ac_diag *d) {
             if (b->dtype != x->dtype || b->numel != 1)
                 return AC_FAIL(d, AC_ERR_MODEL, "Clip bound %d must be a scalar of the input's "
                                "type", k);
-            if (!b->is_const)
-                return AC_FAIL(d, AC_ERR_UNSUPPORTED, "Clip bounds must be constant");
-            double v;
-            switch (b->dtype) {
-            case AC_DTYPE_F32: v = *(const float *)b->data; break;
-            case AC_DTYPE_F64: v = *(const double *)b->data; break;
-            case AC_DTYPE_S32: v = *(const int32_t *)b->data; break;
-            case AC_DTYPE_S64: v = (double)*(const int64_t *)b->data; break;
-            case AC_DTYPE_S8: v = *(const int8_t *)b->data; break;
-            default: v = *(const uint8_t *)b->data; break;
+            if (!b->is_const) {
+                e->dyn_bounds = 1; /* known only when the node runs */
+                continue;
             }
+            double v = rt_ew_scalar(b);
             if (k == 1) e->lo = v;
             else e->hi = v;
         }
@@ -123,6 +127,17 @@ ac_status rt_infer_clip(rt_plan *p, rt_node *n, ac_diag *d) {
     e->alpha = (float)e->lo;
     e->beta = (float)e->hi;
     return rt_set_shape(n->out[0], x->dtype, x->rank, x->dims, d);
+}
+
+double rt_ew_scalar(const rt_tensor *b) {
+    switch (b->dtype) {
+    case AC_DTYPE_F32: return *(const float *)b->data;
+    case AC_DTYPE_F64: return *(const double *)b->data;
+    case AC_DTYPE_S32: return *(const int32_t *)b->data;
+    case AC_DTYPE_S64: return (double)*(const int64_t *)b->data;
+    case AC_DTYPE_S8: return *(const int8_t *)b->data;
+    default: return *(const uint8_t *)b->data;
+    }
 }
 
 static ac_status broadcast_out(rt_node *n, ac_dtype out_t, ac_diag *d) {
@@ -158,7 +173,7 @@ ac_status rt_infer_binary(rt_plan *p, rt_node *n, ac_diag *d) {
     AC_TRY(new_params(p, n, &e, d));
     AC_TRY(same_types(n, d));
     ac_dtype t = n->in[0]->dtype;
-    if (!is_float(t) && t != AC_DTYPE_S32 && t != AC_DTYPE_S64) return unsupported_type(n, t, d);
+    if (!is_numeric(t)) return unsupported_type(n, t, d);
     if (rt_plan_opset(p) < 7 && rt_attr_int(n, "broadcast", 0))
         return AC_FAIL(d, AC_ERR_UNSUPPORTED, "legacy broadcast attribute (opset < 7)");
     return broadcast_out(n, t, d);
@@ -169,8 +184,8 @@ ac_status rt_infer_pow(rt_plan *p, rt_node *n, ac_diag *d) {
     rt_ew_params *e = NULL;
     AC_TRY(new_params(p, n, &e, d));
     ac_dtype a = n->in[0]->dtype, b = n->in[1]->dtype;
-    if (!is_float(a)) return unsupported_type(n, a, d);
-    if (!is_float(b) && b != AC_DTYPE_S32 && b != AC_DTYPE_S64) return unsupported_type(n, b, d);
+    if (!is_numeric(a)) return unsupported_type(n, a, d);
+    if (!is_numeric(b)) return unsupported_type(n, b, d);
     return broadcast_out(n, a, d);
 }
 
@@ -195,7 +210,7 @@ ac_status rt_infer_compare(rt_plan *p, rt_node *n, ac_diag *d) {
     AC_TRY(new_params(p, n, &e, d));
     AC_TRY(same_types(n, d));
     ac_dtype t = n->in[0]->dtype;
-    if (!is_float(t) && t != AC_DTYPE_S32 && t != AC_DTYPE_S64) return unsupported_type(n, t, d);
+    if (!is_numeric(t)) return unsupported_type(n, t, d);
     return broadcast_out(n, AC_DTYPE_BOOL, d);
 }
 
@@ -205,8 +220,7 @@ ac_status rt_infer_variadic(rt_plan *p, rt_node *n, ac_diag *d) {
     AC_TRY(new_params(p, n, &e, d));
     AC_TRY(same_types(n, d));
     ac_dtype t = n->in[0]->dtype;
-    if (!is_float(t) && !((e->kind == RT_EW_MAX || e->kind == RT_EW_MIN || e->kind == RT_EW_SUM) &&
-                          (t == AC_DTYPE_S32 || t == AC_DTYPE_S64)))
+    if (!is_numeric(t) || (e->kind == RT_EW_MEAN && !is_float(t)))
         return unsupported_type(n, t, d);
     return broadcast_out(n, t, d);
 }

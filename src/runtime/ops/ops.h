@@ -20,7 +20,11 @@ typedef struct rt_ew_params {
     rt_ew_kind kind;
     float alpha, beta; /* LeakyRelu alpha; HardSigmoid alpha/beta; Clip min/max */
     double lo, hi;     /* Clip bounds for integer tensors */
+    int dyn_bounds;    /* Clip bounds come from non-constant inputs: read at run time */
 } rt_ew_params;
+
+/* Reads a one-element numeric tensor as double (Clip bounds). */
+double rt_ew_scalar(const rt_tensor *t);
 
 ac_status rt_infer_unary(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_clip(rt_plan *p, rt_node *n, ac_diag *d);

@@ -79,6 +79,7 @@ static int64_t rows_per_task(const rt_bcast *b) {
 
 typedef struct unary_job {
     const rt_node *n;
+    const rt_ew_params *e;
     int64_t chunk;
 } unary_job;
 
@@ -160,7 +161,7 @@ static void unary_task(void *user, int64_t task, int32_t thread) {
     (void)thread;
     const unary_job *j = user;
     const rt_node *n = j->n;
-    const rt_ew_params *e = n->params;
+    const rt_ew_params *e = j->e;
     int64_t lo = task * j->chunk, hi = lo + j->chunk;
     if (hi > n->out[0]->numel) hi = n->out[0]->numel;
     switch (n->in[0]->dtype) {
@@ -201,7 +202,14 @@ static void unary_task(void *user, int64_t task, int32_t thread) {
 }
 
 static void run_unary(const rt_node *n, const rt_ctx *x) {
-    unary_job j = {n, 1 << 16};
+    rt_ew_params local = *(const rt_ew_params *)n->params;
+    if (local.dyn_bounds) {
+        if (n->n_in > 1 && n->in[1]) local.lo = rt_ew_scalar(n->in[1]);
+        if (n->n_in > 2 && n->in[2]) local.hi = rt_ew_scalar(n->in[2]);
+        local.alpha = (float)local.lo;
+        local.beta = (float)local.hi;
+    }
+    unary_job j = {n, &local, 1 << 16};
     int64_t tasks = (n->out[0]->numel + j.chunk - 1) / j.chunk;
     rt_parallel_for(x, tasks, unary_task, &j);
 }
@@ -224,43 +232,124 @@ typedef struct bin_job {
     rt_ew_kind kind;
 } bin_job;
 
-static inline double pow_int_exp(double base, double e) { return pow(base, e); }
-
-#define BIN_LOOP(T, EXPR)                                                                          \
-    do {                                                                                           \
-        const T *A = (const T *)j->a + oa;                                                         \
-        const T *B = (const T *)j->bb + ob;                                                        \
-        T *Y = (T *)j->y + row * inner;                                                            \
-        for (int64_t i = 0; i < inner; i++) {                                                      \
-            T a = A[i * sa], b = B[i * sb];                                                        \
-            Y[i] = (EXPR);                                                                         \
+/* One row of a binary op for element type T. Floats get IEEE semantics (NaN propagates
+ * through Max/Min as numpy does); integers wrap, and integer division truncates toward zero
+ * (C and ONNX Runtime semantics) with x / 0 giving 0 instead of a trap. Pow computes in double
+ * and converts back, whatever the exponent's type. */
+#define BIN_ROW(T)                                                                                 \
+    for (int64_t i = 0; i < inner; i++) {                                                          \
+        T a = A[i * sa], b = B[i * sb];                                                            \
+        T r;                                                                                       \
+        switch (kind) {                                                                            \
+        case RT_EW_ADD: case RT_EW_SUM: case RT_EW_MEAN: r = (T)(a + b); break;                    \
+        case RT_EW_SUB: r = (T)(a - b); break;                                                     \
+        case RT_EW_MUL: r = (T)(a * b); break;                                                     \
+        case RT_EW_DIV: r = DIV(a, b); break;                                                      \
+        case RT_EW_MAX: r = MAXF(a, b); break;                                                     \
+        case RT_EW_MIN: r = MINF(a, b); break;                                                     \
+        case RT_EW_PRELU: r = PRELU(a, b); break;                                                  \
+        case RT_EW_EQUAL: ((uint8_t *)Y)[i] = a == b; continue;                                    \
+        case RT_EW_GREATER: ((uint8_t *)Y)[i] = a > b; continue;                                   \
+        case RT_EW_LESS: ((uint8_t *)Y)[i] = a < b; continue;                                      \
+        default: r = a; break;                                                                     \
         }                                                                                          \
-    } while (0)
-
-#define CMP_LOOP(T, EXPR)                                                                          \
-    do {                                                                                           \
-        const T *A = (const T *)j->a + oa;                                                         \
-        const T *B = (const T *)j->bb + ob;                                                        \
-        uint8_t *Y = (uint8_t *)j->y + row * inner;                                                \
-        for (int64_t i = 0; i < inner; i++) {                                                      \
-            T a = A[i * sa], b = B[i * sb];                                                        \
-            Y[i] = (uint8_t)(EXPR);                                                                \
-        }                                                                                          \
-    } while (0)
-
-#define ARITH(T)                                                                                   \
-    switch (j->kind) {                                                                             \
-    case RT_EW_ADD: case RT_EW_SUM: case RT_EW_MEAN: BIN_LOOP(T, a + b); break;                   \
-    case RT_EW_SUB: BIN_LOOP(T, a - b); break;                                                     \
-    case RT_EW_MUL: BIN_LOOP(T, a * b); break;                                                     \
-    case RT_EW_MAX: BIN_LOOP(T, a != a ? a : (b != b ? b : (a > b ? a : b))); break;              \
-    case RT_EW_MIN: BIN_LOOP(T, a != a ? a : (b != b ? b : (a < b ? a : b))); break;              \
-    case RT_EW_PRELU: BIN_LOOP(T, a < 0 ? a * b : a); break;                                       \
-    case RT_EW_EQUAL: CMP_LOOP(T, a == b); break;                                                  \
-    case RT_EW_GREATER: CMP_LOOP(T, a > b); break;                                                 \
-    case RT_EW_LESS: CMP_LOOP(T, a < b); break;                                                    \
-    default: break;                                                                                \
+        ((T *)Y)[i] = r;                                                                           \
     }
+
+#define DEFINE_BIN(NAME, T, DIV_, MAX_, MIN_, PRELU_)                                              \
+    static void NAME(rt_ew_kind kind, const void *va, const void *vb, void *Y, int64_t inner,     \
+                     int64_t sa, int64_t sb) {                                                     \
+        const T *A = va, *B = vb;                                                                  \
+        BIN_ROW(T)                                                                                 \
+    }
+
+#define FDIV(a, b) ((a) / (b))
+#define IDIV(a, b) ((b) ? (a) / (b) : 0)
+#define FMAX(a, b) ((a) != (a) ? (a) : ((b) != (b) ? (b) : ((a) > (b) ? (a) : (b))))
+#define FMIN(a, b) ((a) != (a) ? (a) : ((b) != (b) ? (b) : ((a) < (b) ? (a) : (b))))
+#define IMAX(a, b) ((a) > (b) ? (a) : (b))
+#define IMIN(a, b) ((a) < (b) ? (a) : (b))
+#define FPRELU(a, b) ((a) < 0 ? (a) * (b) : (a))
+#define NOPRELU(a, b) (a)
+
+#define DIV FDIV
+#define MAXF FMAX
+#define MINF FMIN
+#define PRELU FPRELU
+DEFINE_BIN(bin_f32, float, , , , )
+DEFINE_BIN(bin_f64, double, , , , )
+#undef DIV
+#undef MAXF
+#undef MINF
+#undef PRELU
+#define DIV IDIV
+#define MAXF IMAX
+#define MINF IMIN
+#define PRELU NOPRELU
+DEFINE_BIN(bin_s8, int8_t, , , , )
+DEFINE_BIN(bin_u8, uint8_t, , , , )
+DEFINE_BIN(bin_s16, int16_t, , , , )
+DEFINE_BIN(bin_u16, uint16_t, , , , )
+DEFINE_BIN(bin_s32, int32_t, , , , )
+DEFINE_BIN(bin_u32, uint32_t, , , , )
+DEFINE_BIN(bin_s64, int64_t, , , , )
+DEFINE_BIN(bin_u64, uint64_t, , , , )
+#undef DIV
+#undef MAXF
+#undef MINF
+#undef PRELU
+
+typedef void (*bin_row_fn)(rt_ew_kind, const void *, const void *, void *, int64_t, int64_t,
+                           int64_t);
+
+static bin_row_fn bin_row_for(ac_dtype t) {
+    switch (t) {
+    case AC_DTYPE_F32: return bin_f32;
+    case AC_DTYPE_F64: return bin_f64;
+    case AC_DTYPE_S8: return bin_s8;
+    case AC_DTYPE_U8: return bin_u8;
+    case AC_DTYPE_S16: return bin_s16;
+    case AC_DTYPE_U16: return bin_u16;
+    case AC_DTYPE_S32: return bin_s32;
+    case AC_DTYPE_U32: return bin_u32;
+    case AC_DTYPE_S64: return bin_s64;
+    case AC_DTYPE_U64: return bin_u64;
+    default: return NULL;
+    }
+}
+
+/* Any numeric element as double (Pow's mixed types). */
+static double load_as_double(ac_dtype t, const void *p, int64_t i) {
+    switch (t) {
+    case AC_DTYPE_F32: return ((const float *)p)[i];
+    case AC_DTYPE_F64: return ((const double *)p)[i];
+    case AC_DTYPE_S8: return ((const int8_t *)p)[i];
+    case AC_DTYPE_U8: return ((const uint8_t *)p)[i];
+    case AC_DTYPE_S16: return ((const int16_t *)p)[i];
+    case AC_DTYPE_U16: return ((const uint16_t *)p)[i];
+    case AC_DTYPE_S32: return ((const int32_t *)p)[i];
+    case AC_DTYPE_U32: return ((const uint32_t *)p)[i];
+    case AC_DTYPE_S64: return (double)((const int64_t *)p)[i];
+    case AC_DTYPE_U64: return (double)((const uint64_t *)p)[i];
+    default: return 0;
+    }
+}
+
+static void store_from_double(ac_dtype t, void *p, int64_t i, double v) {
+    switch (t) {
+    case AC_DTYPE_F32: ((float *)p)[i] = (float)v; break;
+    case AC_DTYPE_F64: ((double *)p)[i] = v; break;
+    case AC_DTYPE_S8: ((int8_t *)p)[i] = (int8_t)v; break;
+    case AC_DTYPE_U8: ((uint8_t *)p)[i] = (uint8_t)v; break;
+    case AC_DTYPE_S16: ((int16_t *)p)[i] = (int16_t)v; break;
+    case AC_DTYPE_U16: ((uint16_t *)p)[i] = (uint16_t)v; break;
+    case AC_DTYPE_S32: ((int32_t *)p)[i] = (int32_t)v; break;
+    case AC_DTYPE_U32: ((uint32_t *)p)[i] = (uint32_t)v; break;
+    case AC_DTYPE_S64: ((int64_t *)p)[i] = (int64_t)v; break;
+    case AC_DTYPE_U64: ((uint64_t *)p)[i] = (uint64_t)v; break;
+    default: break;
+    }
+}
 
 static void bin_task(void *user, int64_t task, int32_t thread) {
     (void)thread;
@@ -269,58 +358,22 @@ static void bin_task(void *user, int64_t task, int32_t thread) {
     if (r1 > j->b.rows) r1 = j->b.rows;
     int64_t sa = j->b.strides[0][j->b.rank - 1] ? 1 : 0;
     int64_t sb = j->b.strides[1][j->b.rank - 1] ? 1 : 0;
+    size_t ea = rt_elsize(j->ta), eb = rt_elsize(j->tb);
+    size_t ey = j->kind == RT_EW_EQUAL || j->kind == RT_EW_GREATER || j->kind == RT_EW_LESS
+                    ? 1 : ea;
+    bin_row_fn fn = bin_row_for(j->ta);
     for (int64_t row = r0; row < r1; row++) {
         int64_t offs[4];
         rt_bcast_row(&j->b, row, offs);
-        int64_t oa = offs[0], ob = offs[1];
-        switch (j->ta) {
-        case AC_DTYPE_F32:
-            if (j->kind == RT_EW_DIV) BIN_LOOP(float, a / b);
-            else if (j->kind == RT_EW_POW && j->tb == AC_DTYPE_F32) BIN_LOOP(float, powf(a, b));
-            else if (j->kind == RT_EW_POW) {
-                const float *A = (const float *)j->a + oa;
-                float *Y = (float *)j->y + row * inner;
-                for (int64_t i = 0; i < inner; i++) {
-                    double e = j->tb == AC_DTYPE_S64 ? (double)((const int64_t *)j->bb)[ob + i * sb]
-                               : j->tb == AC_DTYPE_S32 ? ((const int32_t *)j->bb)[ob + i * sb]
-                                                       : ((const double *)j->bb)[ob + i * sb];
-                    Y[i] = (float)pow_int_exp(A[i * sa], e);
-                }
-            } else {
-                ARITH(float)
-            }
-            break;
-        case AC_DTYPE_F64:
-            if (j->kind == RT_EW_DIV) BIN_LOOP(double, a / b);
-            else if (j->kind == RT_EW_POW && j->tb == AC_DTYPE_F64) BIN_LOOP(double, pow(a, b));
-            else if (j->kind == RT_EW_POW) {
-                const double *A = (const double *)j->a + oa;
-                double *Y = (double *)j->y + row * inner;
-                for (int64_t i = 0; i < inner; i++) {
-                    double e = j->tb == AC_DTYPE_S64 ? (double)((const int64_t *)j->bb)[ob + i * sb]
-                               : j->tb == AC_DTYPE_S32 ? ((const int32_t *)j->bb)[ob + i * sb]
-                                                       : ((const float *)j->bb)[ob + i * sb];
-                    Y[i] = pow(A[i * sa], e);
-                }
-            } else {
-                ARITH(double)
-            }
-            break;
-        case AC_DTYPE_S32:
-            /* integer division truncates toward zero like C; x / 0 yields 0 instead of a trap */
-            if (j->kind == RT_EW_DIV) BIN_LOOP(int32_t, b ? a / b : 0);
-            else {
-                ARITH(int32_t)
-            }
-            break;
-        case AC_DTYPE_S64:
-            if (j->kind == RT_EW_DIV) BIN_LOOP(int64_t, b ? a / b : 0);
-            else {
-                ARITH(int64_t)
-            }
-            break;
-        default:
-            break;
+        const uint8_t *A = (const uint8_t *)j->a + (size_t)offs[0] * ea;
+        const uint8_t *B = (const uint8_t *)j->bb + (size_t)offs[1] * eb;
+        uint8_t *Y = (uint8_t *)j->y + (size_t)(row * inner) * ey;
+        if (j->kind == RT_EW_POW) {
+            for (int64_t i = 0; i < inner; i++)
+                store_from_double(j->ta, Y, i, pow(load_as_double(j->ta, A, i * sa),
+                                                   load_as_double(j->tb, B, i * sb)));
+        } else if (fn) {
+            fn(j->kind, A, B, Y, inner, sa, sb);
         }
     }
 }
