@@ -22,5 +22,6 @@ int ac_cli_usage_error(const char *cmd, const char *fmt, ...) AC_PRINTF(2, 3);
 
 int ac_cmd_inspect(int argc, char **argv);
 int ac_cmd_infer(int argc, char **argv);
+int ac_cmd_bench(int argc, char **argv);
 
 #endif

@@ -16,6 +16,8 @@ static const char usage_text[] =
     "                           nodes the engine cannot run yet\n"
     "  infer MODEL IN.pb... --out DIR [--threads N] [--isa LEVEL]\n"
     "                           run the model on TensorProto files, write DIR/output_K.pb\n"
+    "  bench MODEL [--threads N] [--batch N] [--shape AxBxC] [--iters N] [--json] [--profile]\n"
+    "                           time whole-model runs (median, min ms); per-node profile\n"
     "  help                     this text\n"
     "  version                  print the version\n"
     "\n"
@@ -79,6 +81,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(cmd, "inspect")) return ac_cmd_inspect(argc - 1, argv + 1);
     if (!strcmp(cmd, "infer")) return ac_cmd_infer(argc - 1, argv + 1);
+    if (!strcmp(cmd, "bench")) return ac_cmd_bench(argc - 1, argv + 1);
     fprintf(stderr, "autocompress: unknown command '%s'\n\n%s", cmd, usage_text);
     return AC_EXIT_BAD_INPUT;
 }
