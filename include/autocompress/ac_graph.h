@@ -119,6 +119,10 @@ struct ac_value {
     uint32_t flags;
     int64_t index; /* position in graph->values */
     const char *doc_string;
+    /* A non-tensor type from the model (sequence, map, optional, sparse tensor), kept as its
+     * encoded TypeProto so saving writes it back; NULL for tensors and untyped values. */
+    const uint8_t *type_proto;
+    size_t type_proto_len;
 };
 
 typedef enum ac_attr_type {

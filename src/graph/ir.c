@@ -224,6 +224,8 @@ ac_status ac_value_set_type(ac_value *v, ac_dtype t, int32_t rank, const int64_t
     v->rank = rank < 0 ? -1 : rank;
     v->dims = NULL;
     v->dim_params = NULL;
+    v->type_proto = NULL; /* a tensor type replaces a kept non-tensor one */
+    v->type_proto_len = 0;
     if (rank > 0) {
         v->dims = ac_graph_alloc(g, (size_t)rank * sizeof *v->dims);
         v->dim_params = ac_graph_alloc(g, (size_t)rank * sizeof *v->dim_params);

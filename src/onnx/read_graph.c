@@ -13,8 +13,18 @@
 
 static ac_status read_type(ac_value *v, const Onnx__TypeProto *tp, const ac_load_opts *o,
                            ac_diag *d) {
-    if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
-        return AC_OK; /* sequences, maps, optionals: not tensors, kept untyped */
+    if (tp && tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
+        tp->value_case != ONNX__TYPE_PROTO__VALUE__NOT_SET) {
+        /* sequences, maps, optionals: untyped for our passes, but a graph input or output
+         * without its type is an invalid model, so keep the encoded type for the writer */
+        size_t n = protobuf_c_message_get_packed_size(&tp->base);
+        uint8_t *buf = ac_graph_alloc(v->graph, n ? n : 1);
+        if (!buf) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+        v->type_proto_len = protobuf_c_message_pack(&tp->base, buf);
+        v->type_proto = buf;
+        return AC_OK;
+    }
+    if (!tp || !tp->tensor_type) return AC_OK;
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
     int32_t et = tt->has_elem_type ? tt->elem_type : 0;
     if (et < 0 || et >= AC_DTYPE_COUNT)

@@ -30,7 +30,11 @@ static ac_status value_info(const ac_value *v, ac_arena *a, Onnx__ValueInfoProto
     onnx__value_info_proto__init(vi);
     vi->name = (char *)v->name;
     if (v->doc_string && v->doc_string[0]) vi->doc_string = (char *)v->doc_string;
-    if (v->dtype != AC_DTYPE_UNDEFINED || v->rank >= 0) {
+    if (v->type_proto) {
+        vi->type = decode_type(a, v->type_proto, v->type_proto_len);
+        if (!vi->type) return AC_FAIL(d, AC_ERR_INTERNAL, "cannot re-encode the type of \"%s\"",
+                                      v->name);
+    } else if (v->dtype != AC_DTYPE_UNDEFINED || v->rank >= 0) {
         Onnx__TypeProto *tp = NEW(a, Onnx__TypeProto);
         Onnx__TypeProto__Tensor *tt = NEW(a, Onnx__TypeProto__Tensor);
         if (!tp || !tt) return nomem(d);
@@ -284,7 +288,7 @@ ac_status ac_onnx_graph_to_proto(const ac_graph *g, Onnx__GraphProto *gp, ac_are
     for (int64_t i = 0; i < g->n_values; i++) {
         const ac_value *v = g->values[i];
         if (!v->producer || (v->flags & (AC_VALUE_OUTPUT | AC_VALUE_INPUT)) ||
-            (v->dtype == AC_DTYPE_UNDEFINED && v->rank < 0))
+            (v->dtype == AC_DTYPE_UNDEFINED && v->rank < 0 && !v->type_proto))
             continue;
         AC_TRY(value_info(v, a, &gp->value_info[nvi], d));
         nvi++;
