@@ -176,6 +176,22 @@ AC_API void ac_threadpool_run(ac_threadpool *p, int64_t n_tasks,
 AC_API ac_status ac_file_read_all(const char *path, size_t max_bytes, uint8_t **out,
                                   size_t *out_len, ac_diag *d);
 
+/* Read-only view of a whole regular file: mmap'd where possible (so pages already consumed can
+ * be dropped from memory with ac_file_view_drop), else read into memory. Files larger than
+ * `max_bytes` fail with AC_ERR_LIMIT before anything is read. Free with ac_file_view_close. */
+typedef struct ac_file_view {
+    const uint8_t *data;
+    size_t len;
+    int mapped; /* private */
+} ac_file_view;
+AC_API ac_status ac_file_view_open(const char *path, size_t max_bytes, ac_file_view *v,
+                                   ac_diag *d);
+/* Tells the OS the bytes [off, off+len) will not be read again soon: for a mapped view their
+ * pages leave the process's resident set (reading them later re-reads the file, so this is
+ * always safe). No-op for views held in memory. */
+AC_API void ac_file_view_drop(const ac_file_view *v, size_t off, size_t len);
+AC_API void ac_file_view_close(ac_file_view *v);
+
 /* Atomic output: bytes go to a temporary file beside `path`; ac_atomic_commit fsyncs it and
  * renames it over `path` (then fsyncs the folder), ac_atomic_abort removes it. Either way the
  * object is freed. Until commit, `path` is untouched; after a failure no temp file remains. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,6 +59,63 @@ ac_status ac_file_read_all(const char *path, size_t max_bytes, uint8_t **out, si
     *out = buf;
     *out_len = got;
     return AC_OK;
+}
+
+ac_status ac_file_view_open(const char *path, size_t max_bytes, ac_file_view *v, ac_diag *d) {
+    memset(v, 0, sizeof *v);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ac_fail_io(d, errno, "cannot open");
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return ac_fail_io(d, e, "cannot stat");
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return AC_FAIL(d, AC_ERR_IO, "not a regular file");
+    }
+    if ((uint64_t)st.st_size > (uint64_t)max_bytes) {
+        close(fd);
+        return AC_FAIL(d, AC_ERR_LIMIT, "file is %lld bytes, over the limit of %zu bytes",
+                       (long long)st.st_size, max_bytes);
+    }
+    if (st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p != MAP_FAILED) {
+            close(fd);
+            (void)madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+            v->data = p;
+            v->len = (size_t)st.st_size;
+            v->mapped = 1;
+            return AC_OK;
+        }
+    }
+    close(fd);
+    /* not mappable (or empty): fall back to reading it */
+    uint8_t *buf;
+    size_t len;
+    AC_TRY(ac_file_read_all(path, max_bytes, &buf, &len, d));
+    v->data = buf;
+    v->len = len;
+    return AC_OK;
+}
+
+void ac_file_view_drop(const ac_file_view *v, size_t off, size_t len) {
+    if (!v->mapped || off >= v->len) return;
+    if (len > v->len - off) len = v->len - off;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t start = (off + page - 1) / page * page, end = (off + len) / page * page;
+    if (end > start) (void)madvise((void *)(v->data + start), end - start, MADV_DONTNEED);
+}
+
+void ac_file_view_close(ac_file_view *v) {
+    if (!v->data) return;
+    if (v->mapped)
+        munmap((void *)v->data, v->len);
+    else
+        ac_free((void *)v->data);
+    memset(v, 0, sizeof *v);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -188,8 +188,9 @@ static ac_status read_model_fields(ac_model *m, const Onnx__ModelProto *mp, ac_d
     return AC_OK;
 }
 
-static ac_status load_bytes(const uint8_t *buf, size_t len, const char *base_dir,
-                            const ac_load_opts *opts, ac_model **out, ac_diag *d) {
+static ac_status load_bytes(const uint8_t *buf, size_t len, const ac_file_view *view,
+                            const char *base_dir, const ac_load_opts *opts, ac_model **out,
+                            ac_diag *d) {
     ac_load_opts o;
     ac_onnx_resolve_opts(opts, len, &o);
     if (len == 0) return AC_FAIL(d, AC_ERR_FORMAT, "not an ONNX model: file is empty");
@@ -197,11 +198,20 @@ static ac_status load_bytes(const uint8_t *buf, size_t len, const char *base_dir
         return AC_FAIL(d, AC_ERR_LIMIT, "model is %zu bytes, over the limit of %llu", len,
                        (unsigned long long)o.max_file_bytes);
     ac_prescan_info info;
-    AC_TRY(ac_onnx_prescan(&onnx__model_proto__descriptor, buf, len, &o, &info, d));
+    ac_status ps = ac_onnx_prescan(&onnx__model_proto__descriptor, buf, len, &o, &info, d);
+    if (ps != AC_OK) {
+        ac_free(info.spans);
+        return ps;
+    }
 
     ac_pb_budget budget;
     ac_pb_budget_init(&budget, o.max_memory_bytes);
+    budget.view = view;
+    budget.info = &info;
     Onnx__ModelProto *mp = onnx__model_proto__unpack(&budget.alloc, len, buf);
+    ac_free(info.spans);
+    budget.view = NULL;
+    budget.info = NULL;
     if (!mp) {
         if (budget.exceeded)
             return AC_FAIL(d, AC_ERR_LIMIT, "decoding the model needs more than its memory "
@@ -230,7 +240,7 @@ ac_status ac_model_load_buffer(const void *buf, size_t len, const char *label,
                                const char *base_dir, const ac_load_opts *opts, ac_model **out,
                                ac_diag *d) {
     *out = NULL;
-    ac_status s = load_bytes(buf, len, base_dir, opts, out, d);
+    ac_status s = load_bytes(buf, len, NULL, base_dir, opts, out, d);
     if (s != AC_OK && label) ac_diag_prefix(d, "%s", label);
     return s;
 }
@@ -239,19 +249,18 @@ ac_status ac_model_load(const char *path, const ac_load_opts *opts, ac_model **o
     *out = NULL;
     ac_load_opts o;
     ac_onnx_resolve_opts(opts, 0, &o);
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    ac_status s = ac_file_read_all(path, o.max_file_bytes, &buf, &len, d);
+    ac_file_view view;
+    ac_status s = ac_file_view_open(path, o.max_file_bytes, &view, d);
     char *dcopy = s == AC_OK ? ac_strdup(path) : NULL;
     if (s == AC_OK && !dcopy) s = AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
     if (s == AC_OK) {
         /* the budget defaults scale with the file size: resolve again with the real length */
         ac_load_opts o2;
-        ac_onnx_resolve_opts(opts, len, &o2);
-        s = load_bytes(buf, len, dirname(dcopy), &o2, out, d);
+        ac_onnx_resolve_opts(opts, view.len, &o2);
+        s = load_bytes(view.data, view.len, &view, dirname(dcopy), &o2, out, d);
     }
     ac_free(dcopy);
-    ac_free(buf);
+    ac_file_view_close(&view);
     if (s != AC_OK) ac_diag_prefix(d, "%s", path);
     return s;
 }

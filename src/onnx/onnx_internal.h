@@ -10,7 +10,14 @@
 void ac_onnx_resolve_opts(const ac_load_opts *in, size_t file_len, ac_load_opts *out);
 
 /* What the pre-scan learned about the file. */
+/* Where a large raw_data payload sits in the file (for dropping it once decoded). */
+typedef struct ac_span {
+    size_t off, len;
+} ac_span;
+
 typedef struct ac_prescan_info {
+    ac_span *spans; /* raw_data payloads of at least AC_SPAN_MIN bytes, in file order; ac_free */
+    int64_t n_spans, cap_spans;
     int64_t messages;
     int64_t nodes;
     int64_t tensors;
@@ -25,11 +32,20 @@ typedef struct ac_prescan_info {
 ac_status ac_onnx_prescan(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len,
                           const ac_load_opts *o, ac_prescan_info *info, ac_diag *d);
 
-/* A protobuf-c allocator over ac_malloc that refuses to pass a byte budget. */
+#define AC_SPAN_MIN ((size_t)64 << 10)
+
+/* A protobuf-c allocator over ac_malloc that refuses to pass a byte budget. When it decodes
+ * from a mapped file it also drops each big raw_data payload from memory once protobuf-c has
+ * copied it: protobuf-c copies payloads in file order, so when the allocation for payload j
+ * arrives every earlier payload is done. That keeps peak memory near one copy of the weights
+ * instead of two. (Dropping too early is harmless: the pages are re-read from the file.) */
 typedef struct ac_pb_budget {
     ProtobufCAllocator alloc;
     uint64_t limit, used;
     int exceeded;
+    const ac_file_view *view;   /* optional */
+    const ac_prescan_info *info;
+    int64_t next_span;
 } ac_pb_budget;
 void ac_pb_budget_init(ac_pb_budget *b, uint64_t limit);
 /* Takes a block protobuf-c allocated (a bytes payload) out of the budget's bookkeeping so it

@@ -70,6 +70,21 @@ static uint64_t scalar_size(ProtobufCType t) {
 static ac_status scan_message(scan *s, const ProtobufCMessageDescriptor *desc, const uint8_t *p,
                               const uint8_t *end, int depth);
 
+static ac_status note_span(scan *s, size_t off, size_t len) {
+    ac_prescan_info *in = s->info;
+    if (in->n_spans == in->cap_spans) {
+        int64_t nc = in->cap_spans ? in->cap_spans * 2 : 64;
+        ac_span *p = ac_realloc(in->spans, (size_t)nc * sizeof *p);
+        if (!p) return AC_FAIL(s->d, AC_ERR_NOMEM, "out of memory");
+        in->spans = p;
+        in->cap_spans = nc;
+    }
+    in->spans[in->n_spans].off = off;
+    in->spans[in->n_spans].len = len;
+    in->n_spans++;
+    return AC_OK;
+}
+
 static ac_status truncated(scan *s, const uint8_t *at, const char *what) {
     return AC_FAIL(s->d, AC_ERR_FORMAT,
                    "not a valid ONNX protobuf: %s at byte %lld (truncated or corrupt file)", what,
@@ -151,6 +166,8 @@ static ac_status scan_field(scan *s, const ProtobufCMessageDescriptor *desc, con
         return AC_OK;
     case PROTOBUF_C_TYPE_BYTES:
         s->info->est_bytes += v + (repeated ? 16 : 0);
+        if (desc == &onnx__tensor_proto__descriptor && f->id == 9 && v >= AC_SPAN_MIN)
+            return note_span(s, (size_t)(body - s->base), (size_t)v);
         return AC_OK;
     default: { /* packed scalars */
         uint64_t count;
@@ -221,6 +238,16 @@ static void *budget_alloc(void *data, size_t size) {
     if (size > b->limit - b->used || b->used > b->limit) {
         b->exceeded = 1;
         return NULL;
+    }
+    if (b->view && size >= AC_SPAN_MIN) {
+        const ac_prescan_info *in = b->info;
+        for (int64_t j = b->next_span; j < in->n_spans; j++) {
+            if (in->spans[j].len != size) continue;
+            for (int64_t k = b->next_span; k < j; k++)
+                ac_file_view_drop(b->view, in->spans[k].off, in->spans[k].len);
+            b->next_span = j;
+            break;
+        }
     }
     block_head *h = ac_malloc(sizeof *h + size);
     if (!h) return NULL;

@@ -25,6 +25,7 @@ ac_status ac_tensor_read_pb(const char *path, ac_tensor **out, ac_graph **out_ow
         ac_onnx_resolve_opts(NULL, len, &o);
         ac_prescan_info info;
         s = ac_onnx_prescan(&onnx__tensor_proto__descriptor, buf, len, &o, &info, d);
+        ac_free(info.spans);
     }
     if (s == AC_OK) {
         ac_pb_budget_init(&budget, o.max_memory_bytes);
