@@ -69,8 +69,15 @@ static ac_status set_input(rt_plan *p, rt_tensor *t, const ac_tensor *in, ac_dia
         if (v->dims[i] >= 0 && in->dims[i] != v->dims[i])
             return AC_FAIL(d, AC_ERR_ARG, "input \"%s\" has %lld at axis %d, the model expects %lld",
                            v->name, (long long)in->dims[i], (int)i, (long long)v->dims[i]);
+    if (in->dtype == AC_DTYPE_STRING)
+        return AC_FAIL(d, AC_ERR_UNSUPPORTED, "input \"%s\": string tensors are not supported",
+                       v->name);
     AC_TRY(rt_set_shape(t, in->dtype, in->rank, in->dims, d));
     t->is_input = 1;
+    /* planning runs inside a run call, so the caller's data is there to read if an op needs
+     * it to know its output shape (rt_value_known) */
+    t->value_known = 1;
+    t->data = in->data;
     (void)p;
     return AC_OK;
 }

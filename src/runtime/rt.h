@@ -41,6 +41,8 @@ typedef struct rt_tensor {
     uint8_t is_input;   /* points at the caller's buffer during a run */
     uint8_t is_output;  /* graph output: kept until the run returns */
     uint8_t observed;   /* an observer wants it: never fused away */
+    uint8_t value_known; /* graph input whose data the planner may read (see rt_value_known) */
+    uint8_t value_used;  /* ...and did: the plan is valid only for these input values */
     int64_t producer;   /* index of the producing node in the plan, -1 if none */
     int64_t last_use;   /* index of the last node reading it */
     int64_t n_uses;     /* how many node inputs read it */
@@ -138,6 +140,12 @@ const char *rt_attr_str(const rt_node *n, const char *name, const char *dflt);
 /* INTS attribute: count (or -1 if absent) and values. */
 int64_t rt_attr_ints(const rt_node *n, const char *name, const int64_t **vals);
 int64_t rt_attr_floats(const rt_node *n, const char *name, const float **vals);
+
+/* Whether t's values can shape the plan: constants, and graph inputs (whose values the plan
+ * then depends on: the session re-plans when they change, as it does for new shapes). Infer
+ * functions call this before reading an input that defines an output shape (Reshape's shape,
+ * Resize's sizes, ...), which is how ONNX's node tests feed them. */
+int rt_value_known(const rt_tensor *t);
 
 /* Reads a constant integer tensor (int32 or int64) into out[cap]; -1 if not constant or not an
  * integer type (the caller reports). Returns the element count. */

@@ -58,8 +58,16 @@ int64_t rt_attr_floats(const rt_node *n, const char *name, const float **vals) {
     return a->n;
 }
 
+int rt_value_known(const rt_tensor *t) {
+    if (!t) return 0;
+    if (t->is_const) return 1;
+    if (!t->value_known) return 0;
+    ((rt_tensor *)t)->value_used = 1; /* planning state, not the tensor's data */
+    return 1;
+}
+
 int64_t rt_const_ints(const rt_tensor *t, int64_t *out, int64_t cap) {
-    if (!t || !t->is_const) return -1;
+    if (!rt_value_known(t)) return -1;
     if (t->dtype != AC_DTYPE_S64 && t->dtype != AC_DTYPE_S32) return -1;
     for (int64_t i = 0; i < t->numel && i < cap; i++)
         out[i] = t->dtype == AC_DTYPE_S64 ? ((const int64_t *)t->data)[i]
@@ -68,7 +76,7 @@ int64_t rt_const_ints(const rt_tensor *t, int64_t *out, int64_t cap) {
 }
 
 int64_t rt_const_floats(const rt_tensor *t, float *out, int64_t cap) {
-    if (!t || !t->is_const) return -1;
+    if (!rt_value_known(t)) return -1;
     if (t->dtype != AC_DTYPE_F32 && t->dtype != AC_DTYPE_F64) return -1;
     for (int64_t i = 0; i < t->numel && i < cap; i++)
         out[i] = t->dtype == AC_DTYPE_F32 ? ((const float *)t->data)[i]

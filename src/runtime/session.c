@@ -20,6 +20,7 @@ struct ac_session {
     int32_t n_sig;
     ac_tensor *sig;
     int64_t *sig_dims;
+    void **sig_values; /* per input: copy of its data if the plan read it, else NULL */
     ac_tensor *outputs;
     ac_node_profile *profile;
     int32_t n_profile;
@@ -89,6 +90,9 @@ ac_status ac_session_new(const ac_graph *g, int64_t opset, const ac_session_opts
 static void drop_plan(ac_session *s) {
     rt_plan_free(s->plan);
     s->plan = NULL;
+    for (int32_t i = 0; s->sig_values && i < s->n_sig; i++) ac_free(s->sig_values[i]);
+    ac_free(s->sig_values);
+    s->sig_values = NULL;
     ac_free(s->sig);
     ac_free(s->sig_dims);
     ac_free(s->outputs);
@@ -108,6 +112,13 @@ void ac_session_free(ac_session *s) {
     ac_free(s);
 }
 
+/* Bytes of a caller's tensor, from its dtype and dims (callers need not fill nbytes). */
+static size_t input_bytes(const ac_tensor *t) {
+    int64_t numel = 0;
+    if (ac_dims_numel(t->dims, t->rank, &numel) != 0) return 0;
+    return ac_dtype_bytes(t->dtype, numel);
+}
+
 static int same_signature(const ac_session *s, int32_t n, const ac_tensor *in) {
     if (!s->plan || n != s->n_sig) return 0;
     for (int32_t i = 0; i < n; i++) {
@@ -115,6 +126,7 @@ static int same_signature(const ac_session *s, int32_t n, const ac_tensor *in) {
         const char *an = a->name ? a->name : "", *bn = b->name ? b->name : "";
         if (strcmp(an, bn) || a->dtype != b->dtype || a->rank != b->rank) return 0;
         if (b->rank && memcmp(a->dims, b->dims, (size_t)b->rank * sizeof *b->dims)) return 0;
+        if (s->sig_values[i] && memcmp(s->sig_values[i], b->data, input_bytes(b))) return 0;
     }
     return 1;
 }
@@ -131,7 +143,8 @@ static ac_status replan(ac_session *s, int32_t n, const ac_tensor *in, ac_diag *
     s->sig_dims = ac_calloc((size_t)total + 1, sizeof *s->sig_dims);
     s->outputs = ac_calloc((size_t)s->g->n_outputs + 1, sizeof *s->outputs);
     s->profile = ac_calloc((size_t)s->plan->n_nodes + 1, sizeof *s->profile);
-    if (!s->sig || !s->sig_dims || !s->outputs || !s->profile) {
+    s->sig_values = ac_calloc((size_t)n + 1, sizeof *s->sig_values);
+    if (!s->sig || !s->sig_dims || !s->outputs || !s->profile || !s->sig_values) {
         drop_plan(s);
         return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
     }
@@ -144,6 +157,20 @@ static ac_status replan(ac_session *s, int32_t n, const ac_tensor *in, ac_diag *
         off += in[i].rank;
     }
     s->n_sig = n;
+    /* inputs whose values shaped the plan are part of its key */
+    rt_plan *p = s->plan;
+    for (int32_t i = 0; i < p->n_bound; i++) {
+        const rt_tensor *t = p->input_t[i];
+        if (!t->value_used) continue;
+        int32_t k = p->input_src[i];
+        size_t nb = input_bytes(&in[k]);
+        s->sig_values[k] = ac_malloc(nb ? nb : 1);
+        if (!s->sig_values[k]) {
+            drop_plan(s);
+            return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+        }
+        if (nb) memcpy(s->sig_values[k], in[k].data, nb);
+    }
     return AC_OK;
 }
 
@@ -179,6 +206,9 @@ ac_status ac_session_run(ac_session *s, int32_t n_inputs, const ac_tensor *input
     *n_outputs = 0;
     for (int32_t i = 0; i < n_inputs; i++) {
         int64_t numel;
+        if (inputs[i].dtype == AC_DTYPE_STRING)
+            return AC_FAIL(d, AC_ERR_UNSUPPORTED, "input %d: string tensors are not supported",
+                           (int)i);
         if (inputs[i].rank < 0 || inputs[i].rank > AC_MAX_RANK ||
             ac_dims_numel(inputs[i].dims, inputs[i].rank, &numel) != 0 ||
             (numel > 0 && !inputs[i].data))

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* Depthwise 3x3 conv, AVX2 + FMA (see dwconv3x3.h). */
+#include <immintrin.h>
+#include <stdint.h>
+
+#define V __m256
+#define VL 8
+#define VLOAD(p) _mm256_loadu_ps(p)
+#define VSET1(v) _mm256_set1_ps(v)
+#define VFMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define VADD(a, b) _mm256_add_ps(a, b)
+#define VMAX(a, b) _mm256_max_ps(a, b)
+#define VMIN(a, b) _mm256_min_ps(a, b)
+
+static inline __m256i dw_mask(int64_t cnt) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)cnt), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#define VLOAD_N(p, cnt) ((cnt) == 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, dw_mask(cnt)))
+#define VSTORE_N(p, v, cnt)                                                                        \
+    do {                                                                                           \
+        if ((cnt) == 8) _mm256_storeu_ps(p, v);                                                    \
+        else _mm256_maskstore_ps(p, dw_mask(cnt), v);                                              \
+    } while (0)
+
+#include "dwconv3x3.h"
+
+static int score(const rt_node *n) { return rt_dw3x3_ok(n) ? 20 : 0; }
+
+const rt_kernel rt_k_dwconv3x3_avx2 = {"dwconv3x3_avx2", "Conv", AC_ISA_AVX2, score, dw_prepare,
+                                       dw_run};

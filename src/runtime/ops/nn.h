@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* The "nn" op family: Conv, ConvTranspose, Gemm, MatMul, BatchNormalization. Parameter structs
+ * filled by the infer functions in ops/nn.c and read by the kernels under kernels/ref, blas
+ * and x86. Every Conv/ConvTranspose/Gemm/MatMul kernel applies n->sum and n->act to out[0]. */
+#ifndef AC_RT_NN_H
+#define AC_RT_NN_H
+
+#include "../rt.h"
+
+/* Conv and ConvTranspose. Spatial axes are right-aligned into three (D, H, W): a 2-D conv has
+ * in[0] = out[0] = k[0] = 1, stride[0] = dil[0] = 1, pads 0, so kernels loop over 3 axes. */
+typedef struct rt_conv_params {
+    int32_t nd;          /* spatial rank of the model's tensors, 1..3 */
+    int64_t N, C, M;     /* batch, input channels, output channels */
+    int64_t group, Cg, Mg; /* groups, input and output channels per group */
+    int64_t in[3], out[3], k[3], stride[3], dil[3], pad0[3], pad1[3];
+    int64_t in_sp, out_sp, k_sp; /* products over the three axes */
+    int transposed;
+    int has_bias;
+} rt_conv_params;
+
+/* Gemm: Y[M,N] = alpha * A' B' + beta * C; C broadcast to [M,N] by element strides. */
+typedef struct rt_gemm_params {
+    int trans_a, trans_b;
+    float alpha, beta;
+    int64_t M, N, K;
+    int has_c;
+    int64_t c_rs, c_cs; /* C element (i, j) is C[i * c_rs + j * c_cs] */
+} rt_gemm_params;
+
+/* MatMul: batched [.., M, K] x [.., K, N] with numpy broadcasting over the batch axes. */
+typedef struct rt_matmul_params {
+    int64_t M, N, K, batch;
+    int32_t brank;
+    int64_t bdims[AC_MAX_RANK];
+    int64_t astr[AC_MAX_RANK], bstr[AC_MAX_RANK]; /* batch strides, in matrices (0 = bcast) */
+} rt_matmul_params;
+
+/* BatchNormalization (X in NC...; statistics per channel). */
+typedef struct rt_bn_params {
+    float eps, momentum;
+    int training; /* opset >= 14 training_mode = 1: batch statistics, running outputs */
+    int64_t N, C, inner;
+} rt_bn_params;
+
+ac_status rt_infer_conv(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_conv_transpose(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_gemm(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_matmul(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_batchnorm(rt_plan *p, rt_node *n, ac_diag *d);
+
+/* Offsets of the A and B matrices of output batch b (in matrices). */
+static inline void rt_matmul_batch(const rt_matmul_params *q, int64_t b, int64_t *oa,
+                                   int64_t *ob) {
+    int64_t a = 0, c = 0;
+    for (int32_t i = q->brank - 1; i >= 0; i--) {
+        int64_t x = b % q->bdims[i];
+        b /= q->bdims[i];
+        a += x * q->astr[i];
+        c += x * q->bstr[i];
+    }
+    *oa = a;
+    *ob = c;
+}
+
+/* Shared epilogue (kernels/ref/conv.c): y[i] = act(y[i] + bias + sum[i]) for i < n; sum may be
+ * NULL. The order matches ONNX: op(...) + bias, then the residual, then the activation. */
+void rt_nn_epilogue(const rt_act *a, float *y, int64_t n, float bias, const float *sum);
+
+/* Makes OpenBLAS single-threaded (the engine splits work itself); idempotent. */
+void rt_blas_init(void);
+
+/* kernels/ref */
+extern const rt_kernel rt_k_conv_ref, rt_k_conv_transpose_ref, rt_k_gemm_ref, rt_k_matmul_ref,
+    rt_k_batchnorm_ref;
+/* kernels/blas */
+extern const rt_kernel rt_k_conv_blas, rt_k_conv_transpose_blas, rt_k_gemm_blas,
+    rt_k_matmul_blas;
+/* kernels/x86: depthwise 3x3 stride 1/2 */
+extern const rt_kernel rt_k_dwconv3x3_avx2, rt_k_dwconv3x3_avx512;
+
+/* Depthwise 3x3 applicability shared by the x86 kernels. */
+static inline int rt_dw3x3_ok(const rt_node *n) {
+    const rt_conv_params *q = n->params;
+    if (!q || q->transposed || n->in[0]->dtype != AC_DTYPE_F32) return 0;
+    if (q->nd != 2 || q->group != q->C || q->M != q->C || q->k[1] != 3 || q->k[2] != 3) return 0;
+    if (q->dil[1] != 1 || q->dil[2] != 1 || q->stride[1] != q->stride[2]) return 0;
+    if (q->stride[1] != 1 && q->stride[1] != 2) return 0;
+    return q->pad0[1] <= 2 && q->pad1[1] <= 2 && q->pad0[2] <= 2 && q->pad1[2] <= 2;
+}
+
+#endif
