@@ -17,6 +17,8 @@ void *rt_plan_alloc(rt_plan *p, size_t n) { return ac_arena_alloc(p->arena, n); 
 
 int64_t rt_plan_opset(const rt_plan *p) { return p->opset; }
 
+int32_t rt_plan_threads(const rt_plan *p) { return p->nthreads; }
+
 ac_status rt_plan_const_data(rt_plan *p, rt_tensor *t, ac_diag *d) {
     if (p->n_blocks == p->cap_blocks) {
         int64_t nc = p->cap_blocks ? p->cap_blocks * 2 : 64;

@@ -124,6 +124,8 @@ typedef struct rt_kernel {
 /* ---- plan services for infer/prepare --------------------------------------------------- */
 
 int64_t rt_plan_opset(const rt_plan *p);
+/* Threads the plan runs on. Kernels may tile by it only where results stay bit-identical. */
+int32_t rt_plan_threads(const rt_plan *p);
 /* Plan-owned zeroed memory (freed with the plan); NULL when out of memory. */
 void *rt_plan_alloc(rt_plan *p, size_t n);
 /* Makes t hold a new plan-owned constant buffer of its nbytes (after its shape is set). */

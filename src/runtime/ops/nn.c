@@ -329,6 +329,7 @@ static const rt_kernel *const kernels[] = {
     &rt_k_matmul_ref,
     &rt_k_batchnorm_ref,
     &rt_k_conv_blas,
+    &rt_k_conv_avx512,
     &rt_k_conv_transpose_blas,
     &rt_k_gemm_blas,
     &rt_k_matmul_blas,

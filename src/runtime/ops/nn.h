@@ -74,7 +74,7 @@ void rt_blas_init(void);
 extern const rt_kernel rt_k_conv_ref, rt_k_conv_transpose_ref, rt_k_gemm_ref, rt_k_matmul_ref,
     rt_k_batchnorm_ref;
 /* kernels/blas */
-extern const rt_kernel rt_k_conv_blas, rt_k_conv_transpose_blas, rt_k_gemm_blas,
+extern const rt_kernel rt_k_conv_blas, rt_k_conv_avx512, rt_k_conv_transpose_blas, rt_k_gemm_blas,
     rt_k_matmul_blas;
 /* kernels/x86: depthwise 3x3 stride 1/2 */
 extern const rt_kernel rt_k_dwconv3x3_avx2, rt_k_dwconv3x3_avx512;

@@ -13,6 +13,7 @@
  * ConvTranspose: per (image, group) col[Mg * k_sp, in_sp] = Wg^T x X, then col2im adds every
  * column entry into its output position. */
 #include "../../ops/nn.h"
+#include "../x86/sgemm.h"
 
 #include <cblas.h>
 #include <stdatomic.h>
@@ -25,9 +26,11 @@ void rt_blas_init(void) {
 
 typedef struct conv_state {
     int pointwise;        /* 1x1, stride 1, no pads: B is X itself */
+    int rows2d;           /* 2-D conv tiled in whole output rows: the fast im2col applies */
     int64_t Kg;           /* rows of the im2col matrix */
     int64_t tile, ntiles; /* output columns per task */
     int64_t mblock, nmb;  /* output channels per task */
+    rt_sgemm_fn gemm;     /* our SIMD GEMM with fused epilogue, or NULL for OpenBLAS */
 } conv_state;
 
 #define COL_BUDGET (1536 * 1024) /* bytes of im2col per tile */
@@ -55,10 +58,23 @@ static ac_status prepare_conv(rt_plan *p, rt_node *n, ac_diag *d) {
         if (t > q->out_sp) t = q->out_sp;
     }
     s->tile = t < 1 ? 1 : t;
+    /* 2-D convs (depth 1) tile in whole output rows so im2col needs no index arithmetic */
+    s->rows2d = q->in[0] == 1 && q->out[0] == 1 && q->k[0] == 1;
+    if (s->rows2d && !s->pointwise) {
+        int64_t ow = q->out[2], rows = s->tile / ow;
+        if (rows < 1) rows = 1;
+        if (rows > q->out[1]) rows = q->out[1];
+        int64_t nt = (q->out[1] + rows - 1) / rows;
+        rows = (q->out[1] + nt - 1) / nt; /* even tiles */
+        s->tile = rows * ow;
+    }
     s->ntiles = (q->out_sp + s->tile - 1) / s->tile;
     s->mblock = q->Mg;
     s->nmb = 1;
-    while (q->N * q->group * s->ntiles * s->nmb < 16 && s->mblock >= 128) {
+    /* Splitting output channels gives idle threads work when there are few column tiles, at
+     * the price of one im2col per task; alone, a thread gains nothing from it. */
+    while (rt_plan_threads(p) > 1 && q->N * q->group * s->ntiles * s->nmb < 16 &&
+           s->mblock >= 128) {
         s->mblock = round_up((s->mblock + 1) / 2, 16);
         s->nmb = (q->Mg + s->mblock - 1) / s->mblock;
     }
@@ -105,6 +121,43 @@ static void im2col(const rt_conv_params *q, const float *x, int64_t col0, int64_
     }
 }
 
+/* im2col of output rows [oh0, oh0 + nrows) of a 2-D conv (depth 1) into col[Kg, nrows * OW]:
+ * the valid output columns of each kernel column kw do not depend on the row, so each row is
+ * zero head, a (strided) copy, zero tail. */
+static void im2col_2d(const rt_conv_params *q, const float *x, int64_t oh0, int64_t nrows,
+                      float *col) {
+    const int64_t H = q->in[1], W = q->in[2], OW = q->out[2], T = nrows * OW;
+    const int64_t sh = q->stride[1], sw = q->stride[2], dh = q->dil[1], dw = q->dil[2];
+    int64_t r = 0;
+    for (int64_t c = 0; c < q->Cg; c++) {
+        const float *xc = x + c * q->in_sp;
+        for (int64_t kh = 0; kh < q->k[1]; kh++)
+            for (int64_t kw = 0; kw < q->k[2]; kw++, r++) {
+                float *dst = col + r * T;
+                int64_t off = kw * dw - q->pad0[2];
+                /* ow is valid where 0 <= ow * sw + off < W */
+                int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+                int64_t hi = W - off <= 0 ? 0 : (W - off + sw - 1) / sw;
+                if (hi > OW) hi = OW;
+                if (lo > hi) lo = hi;
+                for (int64_t i = 0; i < nrows; i++, dst += OW) {
+                    int64_t ih = (oh0 + i) * sh - q->pad0[1] + kh * dh;
+                    if (ih < 0 || ih >= H) {
+                        for (int64_t ow = 0; ow < OW; ow++) dst[ow] = 0.0f;
+                        continue;
+                    }
+                    const float *src = xc + ih * W + off;
+                    for (int64_t ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
+                    if (sw == 1)
+                        for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow];
+                    else
+                        for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow * sw];
+                    for (int64_t ow = hi; ow < OW; ow++) dst[ow] = 0.0f;
+                }
+            }
+    }
+}
+
 typedef struct conv_job {
     const rt_node *n;
     const rt_ctx *x;
@@ -132,9 +185,21 @@ static void conv_task(void *user, int64_t task, int32_t thread) {
         ldb = q->in_sp;
     } else {
         float *col = rt_scratch(j->x, thread);
-        im2col(q, x, col0, T, col);
+        if (s->rows2d)
+            im2col_2d(q, x, col0 / q->out[2], T / q->out[2], col);
+        else
+            im2col(q, x, col0, T, col);
         B = col;
         ldb = T;
+    }
+    const float *bias = q->has_bias && n->in[2] ? (const float *)n->in[2]->data : NULL;
+    const float *sum = n->sum ? (const float *)n->sum->data +
+                                    (img * q->M + g * q->Mg + m0) * q->out_sp + col0
+                              : NULL;
+    if (s->gemm) {
+        rt_gemm_epi ep = {bias ? bias + g * q->Mg + m0 : NULL, sum, q->out_sp, &n->act};
+        s->gemm(mcnt, T, s->Kg, w, s->Kg, B, ldb, y, q->out_sp, &ep);
+        return;
     }
     if (mcnt <= 2) {
         for (int64_t m = 0; m < mcnt; m++) {
@@ -152,10 +217,6 @@ static void conv_task(void *user, int64_t task, int32_t thread) {
                     (blasint)s->Kg, 1.0f, w, (blasint)s->Kg, B, (blasint)ldb, 0.0f, y,
                     (blasint)q->out_sp);
     }
-    const float *bias = q->has_bias && n->in[2] ? (const float *)n->in[2]->data : NULL;
-    const float *sum = n->sum ? (const float *)n->sum->data +
-                                    (img * q->M + g * q->Mg + m0) * q->out_sp + col0
-                              : NULL;
     for (int64_t m = 0; m < mcnt; m++)
         rt_nn_epilogue(&n->act, y + m * q->out_sp, T, bias ? bias[g * q->Mg + m0 + m] : 0.0f,
                        sum ? sum + m * q->out_sp : NULL);
@@ -175,6 +236,19 @@ static int score_conv(const rt_node *n) {
 
 const rt_kernel rt_k_conv_blas = {"conv_blas", "Conv", AC_ISA_BLAS, score_conv, prepare_conv,
                                   run_conv};
+
+/* The same tiling and im2col with the AVX-512 GEMM (no weight packing per call, epilogue in
+ * registers). */
+static ac_status prepare_conv_avx512(rt_plan *p, rt_node *n, ac_diag *d) {
+    AC_TRY(prepare_conv(p, n, d));
+    ((conv_state *)n->kstate)->gemm = rt_sgemm_avx512;
+    return AC_OK;
+}
+
+static int score_conv_avx512(const rt_node *n) { return score_conv(n) ? 20 : 0; }
+
+const rt_kernel rt_k_conv_avx512 = {"conv_avx512", "Conv", AC_ISA_AVX512, score_conv_avx512,
+                                    prepare_conv_avx512, run_conv};
 
 /* ---- ConvTranspose ----------------------------------------------------------------------- */
 

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/* AVX-512 single-precision GEMM for convolutions: C[M,N] (+)= A[M,K] x B[K,N], row-major, with
+ * the conv epilogue (bias per row, residual, activation) fused into the last pass.
+ *
+ * Why not OpenBLAS here: OpenBLAS packs A (the conv weights) on every call. For the late,
+ * small-spatial layers of a CNN (N = 49 or 196 output pixels, K up to 4608) that packing costs
+ * as much as the arithmetic. This kernel reads A in place instead: a micro-tile of MR = 8 rows
+ * broadcasts one weight per row per k from 8 sequential streams (which the prefetchers follow),
+ * and B (an im2col tile, or the input itself for 1x1 convs) is read 48 columns at a time.
+ * Nothing is packed, so nothing is allocated and weights are never duplicated.
+ *
+ * Blocking: K in blocks of KC so a 48-column B panel (KC x 48 floats) stays in L1 while all
+ * row blocks of A pass over it; the A block (M x KC) stays in L2 across panels. C is
+ * accumulated in registers within a K block and in memory across blocks; the epilogue runs on
+ * the last block while the tile is still in registers.
+ *
+ * Every C element is computed with the same k order whatever the tiling by the caller, so
+ * results do not depend on the thread count. */
+#include "sgemm.h"
+
+#include <immintrin.h>
+
+#define KC 128
+#define MAX_NV 4 /* zmm registers per tile row: panels of up to 64 columns */
+
+static inline __m512 act512(const rt_act *a, __m512 v) {
+    switch (a->kind) {
+    case RT_ACT_RELU:
+        return _mm512_max_ps(v, _mm512_setzero_ps());
+    case RT_ACT_CLIP:
+        return _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(a->alpha)), _mm512_set1_ps(a->beta));
+    default:
+        return v;
+    }
+}
+
+/* Rows per tile for nv registers per row: at most 24 accumulators (the rest of the 32 zmm
+ * registers hold the B row and the broadcast weight) and at most 8 rows, since each row is a
+ * separate weight stream whose address must stay in a general register. */
+static inline int rows_for(int nv) { return nv == 4 ? 6 : 8; }
+
+/* One tile of mr rows x (nv x 16) columns (the last register masked by `mlast`). Inlined
+ * with constant mr and nv so the loops unroll and the accumulators stay in registers. */
+static inline __attribute__((always_inline)) void
+tile(const int mr, const int nv, int64_t kc, const float *A, int64_t lda, const float *B,
+     int64_t ldb, float *C, int64_t ldc, __mmask16 mlast, int first, int last,
+     const rt_gemm_epi *ep, int64_t row0, int64_t col0) {
+    __m512 c[8][MAX_NV];
+    __mmask16 mk[MAX_NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) mk[v] = v == nv - 1 ? mlast : (__mmask16)0xffff;
+#pragma GCC unroll 8
+    for (int i = 0; i < mr; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++)
+            c[i][v] = first ? _mm512_setzero_ps()
+                            : _mm512_maskz_loadu_ps(mk[v], C + i * ldc + 16 * v);
+    for (int64_t k = 0; k < kc; k++) {
+        const float *b = B + k * ldb;
+        __m512 bv[MAX_NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++) bv[v] = _mm512_maskz_loadu_ps(mk[v], b + 16 * v);
+#pragma GCC unroll 8
+        for (int i = 0; i < mr; i++) {
+            __m512 a = _mm512_set1_ps(A[i * lda + k]);
+#pragma GCC unroll 4
+            for (int v = 0; v < nv; v++) c[i][v] = _mm512_fmadd_ps(a, bv[v], c[i][v]);
+        }
+    }
+    int simple = 1;
+    if (last) {
+        simple = ep->act == NULL || ep->act->kind == RT_ACT_NONE ||
+                 ep->act->kind == RT_ACT_RELU || ep->act->kind == RT_ACT_CLIP;
+#pragma GCC unroll 8
+        for (int i = 0; i < mr; i++) {
+            const float *s = ep->sum ? ep->sum + (row0 + i) * ep->lds + col0 : NULL;
+            __m512 bias = _mm512_set1_ps(ep->bias ? ep->bias[row0 + i] : 0.0f);
+#pragma GCC unroll 4
+            for (int v = 0; v < nv; v++) {
+                c[i][v] = _mm512_add_ps(c[i][v], bias);
+                if (s) c[i][v] = _mm512_add_ps(c[i][v], _mm512_maskz_loadu_ps(mk[v], s + 16 * v));
+                if (simple && ep->act) c[i][v] = act512(ep->act, c[i][v]);
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < mr; i++) {
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++) _mm512_mask_storeu_ps(C + i * ldc + 16 * v, mk[v], c[i][v]);
+        /* rare activations (sigmoid, tanh, ...) use the shared scalar code after the store */
+        if (!simple) rt_act_apply(ep->act, C + i * ldc, 16 * (nv - 1) + __builtin_popcount(mlast));
+    }
+}
+
+/* All row tiles of one panel. The switch turns mr into a constant for each inlined copy. */
+#define ROWS(NV)                                                                                   \
+    do {                                                                                           \
+        const int R = rows_for(NV);                                                                \
+        for (int64_t i0 = 0; i0 < M; i0 += R) {                                                    \
+            const float *a = A + i0 * lda + k0;                                                    \
+            float *cc = C + i0 * ldc + n0;                                                         \
+            int64_t mr = M - i0 < R ? M - i0 : R;                                                  \
+            switch (mr) {                                                                          \
+            case 8: tile(8, NV, kc, a, lda, b, ldb, cc, ldc, ml, first, last, ep, i0, n0); break;   \
+            case 7: tile(7, NV, kc, a, lda, b, ldb, cc, ldc, ml, first, last, ep, i0, n0); break;   \
+            case 6: tile(6, NV, kc, a, lda, b, ldb, cc, ldc, ml, first, last, ep, i0, n0); break;   \
+            case 5: tile(5, NV, kc, a, lda, b, ldb, cc, ldc, ml, first, last, ep, i0, n0); break;   \
+            case 4: tile(4, NV, kc, a, lda, b, ldb, cc, ldc, ml, first, last, ep, i0, n0); break;   \
+            case 3: tile(3, NV, kc, a, lda, b, ldb, cc, ldc, ml, first, last, ep, i0, n0); break;   \
+            case 2: tile(2, NV, kc, a, lda, b, ldb, cc, ldc, ml, first, last, ep, i0, n0); break;   \
+            default: tile(1, NV, kc, a, lda, b, ldb, cc, ldc, ml, first, last, ep, i0, n0); break;  \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+void rt_sgemm_avx512(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+                     const float *B, int64_t ldb, float *C, int64_t ldc, const rt_gemm_epi *ep) {
+    rt_gemm_epi none = {0};
+    if (!ep) ep = &none;
+    if (K == 0) {
+        /* no products: C is the epilogue of zero */
+        for (int64_t i = 0; i < M; i++) {
+            for (int64_t j = 0; j < N; j++) {
+                float v = ep->bias ? ep->bias[i] : 0.0f;
+                if (ep->sum) v += ep->sum[i * ep->lds + j];
+                C[i * ldc + j] = ep->act ? rt_act_scalar(ep->act, v) : v;
+            }
+        }
+        return;
+    }
+    for (int64_t k0 = 0; k0 < K; k0 += KC) {
+        int64_t kc = K - k0 < KC ? K - k0 : KC;
+        int first = k0 == 0, last = k0 + kc == K;
+        /* panels of 64 columns; the last one only as wide (in registers) as it needs */
+        for (int64_t n0 = 0; n0 < N; n0 += 16 * MAX_NV) {
+            int64_t nr = N - n0 < 16 * MAX_NV ? N - n0 : 16 * MAX_NV;
+            int nv = (int)((nr + 15) / 16);
+            int64_t rem = nr - 16 * (nv - 1);
+            __mmask16 ml = rem >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1);
+            const float *b = B + k0 * ldb + n0;
+            switch (nv) {
+            case 4: ROWS(4); break;
+            case 3: ROWS(3); break;
+            case 2: ROWS(2); break;
+            default: ROWS(1); break;
+            }
+        }
+    }
+}
