@@ -61,12 +61,12 @@ static ac_status prepare_conv(rt_plan *p, rt_node *n, ac_diag *d) {
     /* 2-D convs (depth 1) tile in whole output rows so im2col needs no index arithmetic */
     s->rows2d = q->in[0] == 1 && q->out[0] == 1 && q->k[0] == 1;
     if (s->rows2d && !s->pointwise) {
-        int64_t ow = q->out[2], rows = s->tile / ow;
-        if (rows < 1) rows = 1;
-        if (rows > q->out[1]) rows = q->out[1];
-        int64_t nt = (q->out[1] + rows - 1) / rows;
-        rows = (q->out[1] + nt - 1) / nt; /* even tiles */
-        s->tile = rows * ow;
+        int64_t ow = q->out[2], nrows = s->tile / ow;
+        if (nrows < 1) nrows = 1;
+        if (nrows > q->out[1]) nrows = q->out[1];
+        int64_t nt = (q->out[1] + nrows - 1) / nrows;
+        nrows = (q->out[1] + nt - 1) / nt; /* even tiles */
+        s->tile = nrows * ow;
     }
     s->ntiles = (q->out_sp + s->tile - 1) / s->tile;
     s->mblock = q->Mg;

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/* 2-D float pooling fast path (MaxPool and AveragePool without dilation or Indices), the common
+ * CNN case (ResNet's 3x3/2 stem pool, YOLO's SPP pools). Per output row the window's input rows
+ * are first combined column by column (contiguous, vectorised by the compiler for AVX2), then
+ * each output takes its kw columns of that row. The reference kernel (kernels/ref/pool.c) walks
+ * every tap with index arithmetic; this one gives the same results (max is exact; averages sum
+ * the same taps, in float instead of double, well inside the tolerance the tests document). */
+#include "../../ops/pool.h"
+
+#include <math.h>
+
+typedef struct job {
+    const rt_node *n;
+    const rt_pool_params *pp;
+    const rt_ctx *x;
+} job;
+
+static void plane_task(void *user, int64_t plane, int32_t thread) {
+    const job *j = user;
+    const rt_pool_params *pp = j->pp;
+    const int64_t H = pp->in[0], W = pp->in[1], OH = pp->out[0], OW = pp->out[1];
+    const int64_t kh = pp->k[0], kw = pp->k[1], sh = pp->s[0], sw = pp->s[1];
+    const int64_t ph = pp->pad[0], pw = pp->pad[1];
+    const float *X = (const float *)j->n->in[0]->data + plane * H * W;
+    float *Y = (float *)j->n->out[0]->data + plane * OH * OW;
+    float *row = rt_scratch(j->x, thread);
+    const int is_max = pp->kind == RT_POOL_MAX;
+    for (int64_t oh = 0; oh < OH; oh++) {
+        int64_t h0 = oh * sh - ph, h1 = h0 + kh;
+        int64_t a = h0 < 0 ? 0 : h0, b = h1 > H ? H : h1;
+        if (b <= a) { /* window entirely in padding (only with odd ceil_mode shapes) */
+            for (int64_t ow = 0; ow < OW; ow++) Y[oh * OW + ow] = 0.0f;
+            continue;
+        }
+        const float *r0 = X + a * W;
+        for (int64_t w = 0; w < W; w++) row[w] = r0[w];
+        for (int64_t h = a + 1; h < b; h++) {
+            const float *r = X + h * W;
+            if (is_max)
+                for (int64_t w = 0; w < W; w++) row[w] = r[w] > row[w] ? r[w] : row[w];
+            else
+                for (int64_t w = 0; w < W; w++) row[w] += r[w];
+        }
+        for (int64_t ow = 0; ow < OW; ow++) {
+            int64_t w0 = ow * sw - pw, w1 = w0 + kw;
+            int64_t c = w0 < 0 ? 0 : w0, e = w1 > W ? W : w1;
+            float v = row[c];
+            for (int64_t w = c + 1; w < e; w++)
+                v = is_max ? (row[w] > v ? row[w] : v) : v + row[w];
+            if (!is_max) {
+                int64_t cnt;
+                if (pp->count_include_pad) {
+                    /* taps inside the padded input count, taps beyond it do not */
+                    int64_t ha = h0 < -ph ? -ph : h0, hb = h1 > H + pp->pad_end[0] ? H + pp->pad_end[0] : h1;
+                    int64_t wa = w0 < -pw ? -pw : w0, wb = w1 > W + pp->pad_end[1] ? W + pp->pad_end[1] : w1;
+                    cnt = (hb - ha) * (wb - wa);
+                } else {
+                    cnt = (b - a) * (e - c);
+                }
+                v = v / (float)cnt;
+            }
+            Y[oh * OW + ow] = v;
+        }
+    }
+}
+
+static ac_status prepare(rt_plan *p, rt_node *n, ac_diag *d) {
+    (void)p;
+    (void)d;
+    const rt_pool_params *pp = n->params;
+    n->scratch = (size_t)pp->in[1] * sizeof(float);
+    return AC_OK;
+}
+
+static void run(const rt_node *n, const rt_ctx *x) {
+    job j = {n, n->params, x};
+    rt_parallel_for(x, j.pp->planes, plane_task, &j);
+}
+
+static int score(const rt_node *n) {
+    if (n->op->infer != rt_infer_pool) return 0;
+    const rt_pool_params *pp = n->params;
+    if (pp->nsp != 2 || n->in[0]->dtype != AC_DTYPE_F32) return 0;
+    if (pp->kind != RT_POOL_MAX && pp->kind != RT_POOL_AVG) return 0;
+    if (n->n_out > 1 && n->out[1]) return 0; /* Indices: the reference kernel */
+    if (pp->dil[0] != 1 || pp->dil[1] != 1) return 0;
+    /* every window must hold an input tap, so the max never sees only padding */
+    for (int i = 0; i < 2; i++)
+        if (pp->pad[i] >= pp->k[i] || (pp->out[i] - 1) * pp->s[i] - pp->pad[i] >= pp->in[i])
+            return 0;
+    return 10;
+}
+
+const rt_kernel rt_k_pool2d_avx2 = {"pool2d_avx2", "*", AC_ISA_AVX2, score, prepare, run};
