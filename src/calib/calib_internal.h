@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* src/calib internals: the per-tensor record, the exact histogram/accumulator primitives
+ * (histogram.c) and the collector's table (collector.c) shared with the file code. */
+#ifndef AC_CALIB_INTERNAL_H
+#define AC_CALIB_INTERNAL_H
+
+#include "autocompress/ac_calib.h"
+
+#include <stdint.h>
+
+/* 352-bit fixed-point accumulator, unit 2^-149 (the smallest float subnormal): every finite
+ * float is an integer multiple of it, below 2^277 units, so 2^63 additions fit too. */
+#define AC_CALIB_ACC_LIMBS 11
+
+typedef struct ac_calib_tensor {
+    char *name;
+    uint32_t name_len;
+    uint64_t hash;
+    int64_t n_samples;
+    uint64_t n_values;
+    float min, max; /* valid when n_values > 0, else both +0 */
+    uint32_t acc[AC_CALIB_ACC_LIMBS];
+    int32_t abs_e, signed_e;
+    uint64_t *abs_hist;    /* nbins */
+    uint64_t *signed_hist; /* nbins */
+} ac_calib_tensor;
+
+struct ac_calib {
+    int32_t nbins;
+    int64_t max_tensors;
+    size_t max_file_bytes;
+    int64_t image;             /* set by ac_calib_set_image, reported by ac_calib_observer */
+    ac_calib_tensor **tensors; /* in order of first observation */
+    int64_t count, cap;
+    int32_t *slots;  /* open-addressing hash table of tensor indices, -1 = empty */
+    int64_t n_slots; /* power of two, >= 2 * cap */
+};
+
+/* ---- histogram.c ---------------------------------------------------------------------- */
+
+/* Smallest e >= AC_CALIB_HIST_E_MIN with a (>= 0, finite) in [0, nbins * 2^e). */
+int32_t ac_calib_abs_e_for(double a, int32_t nbins);
+/* Smallest e >= AC_CALIB_HIST_E_MIN with x (finite) in [-nbins/2 * 2^e, nbins/2 * 2^e). */
+int32_t ac_calib_signed_e_for(double x, int32_t nbins);
+/* Coarsens counts in place by 2^k (k >= 0): bins are summed in aligned groups. */
+void ac_calib_coarsen_abs(uint64_t *h, int32_t nbins, int32_t k);
+void ac_calib_coarsen_signed(uint64_t *h, int32_t nbins, int32_t k);
+/* Bin index of a value at width 2^e (the value must fit). */
+int32_t ac_calib_abs_bin(double a, int32_t e);
+int32_t ac_calib_signed_bin(double x, int32_t e, int32_t nbins);
+
+/* Exact accumulator: acc += a (a finite float >= 0); acc += other; to double (deterministic
+ * function of the exact value). */
+void ac_calib_acc_add_float(uint32_t *acc, float a);
+void ac_calib_acc_add(uint32_t *acc, const uint32_t *other);
+double ac_calib_acc_to_double(const uint32_t *acc);
+
+/* Merges src's statistics into dst (same nbins). Cannot fail. */
+void ac_calib_tensor_merge(ac_calib_tensor *dst, const ac_calib_tensor *src, int32_t nbins);
+/* Fills the public view. */
+void ac_calib_tensor_view(const ac_calib_tensor *t, int32_t nbins, ac_calib_stats *out);
+
+/* ---- collector.c ---------------------------------------------------------------------- */
+
+uint64_t ac_calib_hash(const char *s, size_t n);
+/* New empty record (zero counts, e at the minimum); NULL on allocation failure. */
+ac_calib_tensor *ac_calib_tensor_new(const char *name, size_t name_len, int32_t nbins);
+void ac_calib_tensor_free(ac_calib_tensor *t);
+ac_calib_tensor *ac_calib_lookup(const ac_calib *c, const char *name, size_t name_len,
+                                 uint64_t hash);
+/* Grows the table so `extra` more tensors can be inserted without allocating. */
+ac_status ac_calib_reserve(ac_calib *c, int64_t extra, ac_diag *d);
+/* Inserts t (room must have been reserved; name not present). Cannot fail. */
+void ac_calib_insert(ac_calib *c, ac_calib_tensor *t);
+
+/* Default-filled options. */
+ac_status ac_calib_resolve_opts(const ac_calib_opts *o, ac_calib_opts *out, ac_diag *d);
+
+#endif

@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: MIT */
+/* The collector: a table of per-tensor records fed batch by batch (directly or from the
+ * session's observer), and exact merging of collectors. */
+#include "calib_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define DEFAULT_MAX_TENSORS 65536
+#define DEFAULT_MAX_FILE_BYTES ((size_t)4 << 30)
+
+ac_status ac_calib_resolve_opts(const ac_calib_opts *o, ac_calib_opts *out, ac_diag *d) {
+    ac_calib_opts r = {0};
+    if (o) r = *o;
+    if (r.nbins == 0) r.nbins = AC_CALIB_DEFAULT_BINS;
+    if (r.max_tensors == 0) r.max_tensors = DEFAULT_MAX_TENSORS;
+    if (r.max_file_bytes == 0) r.max_file_bytes = DEFAULT_MAX_FILE_BYTES;
+    if (r.nbins < AC_CALIB_MIN_BINS || r.nbins > AC_CALIB_MAX_BINS || r.nbins % 2 != 0)
+        return AC_FAIL(d, AC_ERR_ARG, "nbins %d must be even and in [%d, %d]", (int)r.nbins,
+                       AC_CALIB_MIN_BINS, AC_CALIB_MAX_BINS);
+    /* the hash table stores int32 indices */
+    if (r.max_tensors < 0 || r.max_tensors > (INT64_C(1) << 30))
+        return AC_FAIL(d, AC_ERR_ARG, "max_tensors %lld out of range [1, 2^30]",
+                       (long long)r.max_tensors);
+    *out = r;
+    return AC_OK;
+}
+
+ac_status ac_calib_new(const ac_calib_opts *o, ac_calib **out, ac_diag *d) {
+    *out = NULL;
+    ac_calib_opts r = {0};
+    AC_TRY(ac_calib_resolve_opts(o, &r, d));
+    ac_calib *c = ac_calloc(1, sizeof *c);
+    if (!c) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory creating a calibration collector");
+    c->nbins = r.nbins;
+    c->max_tensors = r.max_tensors;
+    c->max_file_bytes = r.max_file_bytes;
+    *out = c;
+    return AC_OK;
+}
+
+void ac_calib_tensor_free(ac_calib_tensor *t) {
+    if (!t) return;
+    ac_free(t->name);
+    ac_free(t->abs_hist);
+    ac_free(t->signed_hist);
+    ac_free(t);
+}
+
+void ac_calib_free(ac_calib *c) {
+    if (!c) return;
+    for (int64_t i = 0; i < c->count; i++)
+        ac_calib_tensor_free(c->tensors[i]);
+    ac_free(c->tensors);
+    ac_free(c->slots);
+    ac_free(c);
+}
+
+void ac_calib_set_image(ac_calib *c, int64_t first_image_index) {
+    if (c) c->image = first_image_index;
+}
+
+/* FNV-1a: names are short and few; good enough for an open-addressing table. */
+uint64_t ac_calib_hash(const char *s, size_t n) {
+    uint64_t h = UINT64_C(1469598103934665603);
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= UINT64_C(1099511628211);
+    }
+    return h;
+}
+
+ac_calib_tensor *ac_calib_tensor_new(const char *name, size_t name_len, int32_t nbins) {
+    ac_calib_tensor *t = ac_calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->name = ac_malloc(name_len + 1);
+    t->abs_hist = ac_calloc((size_t)nbins, sizeof *t->abs_hist);
+    t->signed_hist = ac_calloc((size_t)nbins, sizeof *t->signed_hist);
+    if (!t->name || !t->abs_hist || !t->signed_hist) {
+        ac_calib_tensor_free(t);
+        return NULL;
+    }
+    memcpy(t->name, name, name_len);
+    t->name[name_len] = 0;
+    t->name_len = (uint32_t)name_len;
+    t->hash = ac_calib_hash(name, name_len);
+    t->abs_e = AC_CALIB_HIST_E_MIN;
+    t->signed_e = AC_CALIB_HIST_E_MIN;
+    return t;
+}
+
+ac_calib_tensor *ac_calib_lookup(const ac_calib *c, const char *name, size_t name_len,
+                                 uint64_t hash) {
+    if (c->n_slots == 0) return NULL;
+    uint64_t mask = (uint64_t)c->n_slots - 1;
+    for (uint64_t s = hash & mask;; s = (s + 1) & mask) {
+        int32_t i = c->slots[s];
+        if (i < 0) return NULL;
+        ac_calib_tensor *t = c->tensors[i];
+        if (t->hash == hash && t->name_len == name_len && memcmp(t->name, name, name_len) == 0)
+            return t;
+    }
+}
+
+static void slot_put(int32_t *slots, int64_t n_slots, uint64_t hash, int32_t idx) {
+    uint64_t mask = (uint64_t)n_slots - 1;
+    uint64_t s = hash & mask;
+    while (slots[s] >= 0)
+        s = (s + 1) & mask;
+    slots[s] = idx;
+}
+
+ac_status ac_calib_reserve(ac_calib *c, int64_t extra, ac_diag *d) {
+    if (extra > c->max_tensors - c->count)
+        return AC_FAIL(d, AC_ERR_LIMIT, "more than %lld tensors (max_tensors)",
+                       (long long)c->max_tensors);
+    int64_t need = c->count + extra;
+    if (need <= c->cap) return AC_OK;
+    int64_t cap = c->cap ? c->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    int64_t n_slots = 2 * cap; /* load factor <= 1/2 keeps probes short */
+    ac_calib_tensor **tensors = ac_realloc(c->tensors, (size_t)cap * sizeof *tensors);
+    if (!tensors) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory growing the tensor table");
+    c->tensors = tensors;
+    int32_t *slots = ac_malloc_array((size_t)n_slots, sizeof *slots);
+    if (!slots) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory growing the tensor table");
+    memset(slots, 0xff, (size_t)n_slots * sizeof *slots);
+    for (int64_t i = 0; i < c->count; i++)
+        slot_put(slots, n_slots, c->tensors[i]->hash, (int32_t)i);
+    ac_free(c->slots);
+    c->slots = slots;
+    c->n_slots = n_slots;
+    c->cap = cap;
+    return AC_OK;
+}
+
+void ac_calib_insert(ac_calib *c, ac_calib_tensor *t) {
+    slot_put(c->slots, c->n_slots, t->hash, (int32_t)c->count);
+    c->tensors[c->count++] = t;
+}
+
+/* ---- observe ------------------------------------------------------------------------------ */
+
+static const char *nonfinite_name(float x) {
+    return isnan(x) ? "NaN" : x > 0 ? "+Inf" : "-Inf";
+}
+
+ac_status ac_calib_observe(ac_calib *c, const char *name, const ac_tensor *t,
+                           int64_t first_image_index, ac_diag *d) {
+    if (!c || !t) return AC_FAIL(d, AC_ERR_ARG, "ac_calib_observe: NULL collector or tensor");
+    if (!name || !name[0]) return AC_FAIL(d, AC_ERR_ARG, "ac_calib_observe: empty tensor name");
+    size_t name_len = strlen(name);
+    if (name_len > AC_CALIB_MAX_NAME) {
+        ac_diag_where(d, "tensor \"%.64s...\"", name);
+        return AC_FAIL(d, AC_ERR_ARG, "name is %zu bytes, over the limit of %d", name_len,
+                       AC_CALIB_MAX_NAME);
+    }
+    if (t->dtype != AC_DTYPE_F32) {
+        ac_diag_where(d, "tensor \"%s\"", name);
+        return AC_FAIL(d, AC_ERR_UNSUPPORTED, "calibration needs float tensors, got %s",
+                       ac_dtype_name(t->dtype));
+    }
+    int64_t numel = 0;
+    if (t->rank < 0 || (t->rank > 0 && !t->dims) || ac_dims_numel(t->dims, t->rank, &numel) != 0 ||
+        numel != t->numel || (numel > 0 && !t->data) ||
+        (t->data && t->nbytes < (size_t)numel * sizeof(float))) {
+        ac_diag_where(d, "tensor \"%s\"", name);
+        return AC_FAIL(d, AC_ERR_ARG, "inconsistent tensor (rank %d, numel %lld, %zu bytes)",
+                       (int)t->rank, (long long)t->numel, t->nbytes);
+    }
+    int64_t n_samp = t->rank > 0 ? t->dims[0] : 1;
+    int64_t per = n_samp > 0 ? numel / n_samp : 0; /* elements per sample */
+    const float *x = t->data;
+
+    /* Pass 1 validates and finds the batch's extremes before anything is recorded, so a failing
+     * batch leaves the statistics as they were. */
+    float lo = 0, hi = 0;
+    for (int64_t i = 0; i < numel; i++) {
+        float v = x[i];
+        if (!isfinite(v)) {
+            ac_diag_where(d, "tensor \"%s\"", name);
+            return AC_FAIL(d, AC_ERR_MODEL,
+                           "image %lld: %s at element %lld of the sample (calibration needs "
+                           "finite activations)",
+                           (long long)(first_image_index + i / per), nonfinite_name(v),
+                           (long long)(i % per));
+        }
+        if (i == 0 || v < lo) lo = v;
+        if (i == 0 || v > hi) hi = v;
+    }
+    /* canonical zero: 0.0 and -0.0 compare equal, so which one a comparison keeps would depend
+     * on arrival order */
+    if (lo == 0) lo = 0.0f;
+    if (hi == 0) hi = 0.0f;
+
+    uint64_t hash = ac_calib_hash(name, name_len);
+    ac_calib_tensor *r = ac_calib_lookup(c, name, name_len, hash);
+    if (!r) {
+        AC_TRY(ac_calib_reserve(c, 1, d));
+        r = ac_calib_tensor_new(name, name_len, c->nbins);
+        if (!r) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory adding tensor \"%s\"", name);
+        ac_calib_insert(c, r);
+    }
+    if (numel == 0) return AC_OK;
+
+    int32_t nbins = c->nbins, half = nbins / 2;
+    double amax = -(double)lo > (double)hi ? -(double)lo : (double)hi;
+    int32_t e = ac_calib_abs_e_for(amax, nbins);
+    if (e > r->abs_e) {
+        ac_calib_coarsen_abs(r->abs_hist, nbins, e - r->abs_e);
+        r->abs_e = e;
+    }
+    e = ac_calib_signed_e_for(lo, nbins);
+    int32_t e2 = ac_calib_signed_e_for(hi, nbins);
+    if (e2 > e) e = e2;
+    if (e > r->signed_e) {
+        ac_calib_coarsen_signed(r->signed_hist, nbins, e - r->signed_e);
+        r->signed_e = e;
+    }
+    /* x * 2^-e is exact in double here (see the header), so truncation is an exact floor */
+    double inv_a = ldexp(1.0, -r->abs_e), inv_s = ldexp(1.0, -r->signed_e);
+    uint64_t *ha = r->abs_hist, *hs = r->signed_hist;
+    for (int64_t s = 0; s < n_samp; s++) {
+        const float *xs = x + s * per;
+        float smax = 0;
+        for (int64_t i = 0; i < per; i++) {
+            float v = xs[i];
+            float a = fabsf(v);
+            if (a > smax) smax = a;
+            ha[(int64_t)((double)a * inv_a)]++;
+            double q = (double)v * inv_s;
+            int64_t b = (int64_t)q;
+            if ((double)b > q) b--;
+            hs[b + half]++;
+        }
+        ac_calib_acc_add_float(r->acc, smax);
+    }
+    if (r->n_values == 0) {
+        r->min = lo;
+        r->max = hi;
+    } else {
+        if (lo < r->min) r->min = lo;
+        if (hi > r->max) r->max = hi;
+    }
+    r->n_samples += n_samp;
+    r->n_values += (uint64_t)numel;
+    return AC_OK;
+}
+
+int ac_calib_want(const ac_value *v, void *user) {
+    (void)user;
+    if (!v || (v->flags & AC_VALUE_INITIALIZER)) return 0;
+    return v->dtype == AC_DTYPE_F32 || v->dtype == AC_DTYPE_UNDEFINED;
+}
+
+ac_status ac_calib_observer(const ac_value *v, const ac_tensor *t, void *user, ac_diag *d) {
+    ac_calib *c = user;
+    if (!c || !v || !t) return AC_FAIL(d, AC_ERR_ARG, "ac_calib_observer: NULL argument");
+    if (t->dtype != AC_DTYPE_F32) return AC_OK;
+    return ac_calib_observe(c, v->name, t, c->image, d);
+}
+
+/* ---- merge and accessors ------------------------------------------------------------------ */
+
+ac_status ac_calib_merge(ac_calib *dst, const ac_calib *src, ac_diag *d) {
+    if (!dst || !src || dst == src)
+        return AC_FAIL(d, AC_ERR_ARG, "ac_calib_merge: needs two distinct collectors");
+    if (dst->nbins != src->nbins)
+        return AC_FAIL(d, AC_ERR_ARG, "cannot merge statistics with %d bins into %d bins",
+                       (int)src->nbins, (int)dst->nbins);
+    /* Everything that can fail happens first (new records, table growth), so a failure leaves
+     * dst unchanged; the merge itself cannot fail. */
+    int64_t n_new = 0;
+    for (int64_t i = 0; i < src->count; i++) {
+        const ac_calib_tensor *t = src->tensors[i];
+        if (!ac_calib_lookup(dst, t->name, t->name_len, t->hash)) n_new++;
+    }
+    ac_calib_tensor **fresh = NULL;
+    if (n_new > 0) {
+        AC_TRY(ac_calib_reserve(dst, n_new, d));
+        fresh = ac_calloc((size_t)n_new, sizeof *fresh);
+        if (!fresh) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory merging statistics");
+        int64_t k = 0;
+        for (int64_t i = 0; i < src->count; i++) {
+            const ac_calib_tensor *t = src->tensors[i];
+            if (ac_calib_lookup(dst, t->name, t->name_len, t->hash)) continue;
+            fresh[k] = ac_calib_tensor_new(t->name, t->name_len, dst->nbins);
+            if (!fresh[k]) {
+                for (int64_t j = 0; j < k; j++)
+                    ac_calib_tensor_free(fresh[j]);
+                ac_free(fresh);
+                return AC_FAIL(d, AC_ERR_NOMEM, "out of memory merging statistics");
+            }
+            k++;
+        }
+    }
+    int64_t k = 0;
+    for (int64_t i = 0; i < src->count; i++) {
+        const ac_calib_tensor *t = src->tensors[i];
+        ac_calib_tensor *r = ac_calib_lookup(dst, t->name, t->name_len, t->hash);
+        if (!r) {
+            r = fresh[k++];
+            ac_calib_insert(dst, r);
+        }
+        ac_calib_tensor_merge(r, t, dst->nbins);
+    }
+    ac_free(fresh);
+    return AC_OK;
+}
+
+int64_t ac_calib_count(const ac_calib *c) {
+    return c ? c->count : 0;
+}
+
+int32_t ac_calib_nbins(const ac_calib *c) {
+    return c ? c->nbins : 0;
+}
+
+size_t ac_calib_bytes(const ac_calib *c) {
+    if (!c) return 0;
+    size_t n =
+        sizeof *c + (size_t)c->cap * sizeof *c->tensors + (size_t)c->n_slots * sizeof *c->slots;
+    for (int64_t i = 0; i < c->count; i++)
+        n += sizeof(ac_calib_tensor) + c->tensors[i]->name_len + 1 +
+             2 * (size_t)c->nbins * sizeof(uint64_t);
+    return n;
+}
+
+ac_status ac_calib_stats_at(const ac_calib *c, int64_t i, ac_calib_stats *out, ac_diag *d) {
+    if (!c || i < 0 || i >= c->count)
+        return AC_FAIL(d, AC_ERR_ARG, "tensor index %lld out of range [0, %lld)", (long long)i,
+                       (long long)(c ? c->count : 0));
+    ac_calib_tensor_view(c->tensors[i], c->nbins, out);
+    return AC_OK;
+}
+
+ac_status ac_calib_find(const ac_calib *c, const char *name, ac_calib_stats *out, ac_diag *d) {
+    if (!c || !name) return AC_FAIL(d, AC_ERR_ARG, "ac_calib_find: NULL argument");
+    size_t n = strlen(name);
+    const ac_calib_tensor *t = ac_calib_lookup(c, name, n, ac_calib_hash(name, n));
+    if (!t) {
+        ac_diag_where(d, "tensor \"%s\"", name);
+        return AC_FAIL(d, AC_ERR_ARG, "no calibration statistics (never observed)");
+    }
+    ac_calib_tensor_view(t, c->nbins, out);
+    return AC_OK;
+}
