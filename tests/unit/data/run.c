@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+#include "check_util.h"
+
+Suite *ac_test_data_image(void);
+Suite *ac_test_data_preprocess(void);
+
+int main(void) {
+    SRunner *sr = srunner_create(ac_test_data_image());
+    srunner_add_suite(sr, ac_test_data_preprocess());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
