@@ -23,6 +23,12 @@ struct ac_threadpool {
     void *user;
 };
 
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 typedef struct worker_arg {
     ac_threadpool *p;
     int32_t id;
@@ -50,8 +56,9 @@ static void *worker_main(void *arg) {
         uint64_t g;
         int spins = 0;
         while ((g = atomic_load(&p->generation)) == seen && !atomic_load(&p->stop)) {
-            if (++spins < 20000) {
-                sched_yield();
+            /* spin (cheaply) for about a millisecond, then sleep */
+            if (++spins < (1 << 16)) {
+                cpu_relax();
                 continue;
             }
             pthread_mutex_lock(&p->mu);
@@ -132,5 +139,7 @@ void ac_threadpool_run(ac_threadpool *p, int64_t n_tasks,
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     work(p, 0);
-    while (atomic_load(&p->busy) > 0) sched_yield();
+    for (int spins = 0; atomic_load(&p->busy) > 0; spins++)
+        if (spins < (1 << 16)) cpu_relax();
+        else sched_yield();
 }

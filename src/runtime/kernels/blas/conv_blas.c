@@ -71,10 +71,10 @@ static ac_status prepare_conv(rt_plan *p, rt_node *n, ac_diag *d) {
     s->ntiles = (q->out_sp + s->tile - 1) / s->tile;
     s->mblock = q->Mg;
     s->nmb = 1;
-    /* Splitting output channels gives idle threads work when there are few column tiles, at
-     * the price of one im2col per task; alone, a thread gains nothing from it. */
-    while (rt_plan_threads(p) > 1 && q->N * q->group * s->ntiles * s->nmb < 16 &&
-           s->mblock >= 128) {
+    /* Split output channels only as far as needed to give every thread a task: each split
+     * repeats the tile's im2col, and a lone thread gains nothing from it. */
+    int64_t want = rt_plan_threads(p);
+    while (q->N * q->group * s->ntiles * s->nmb < want && s->mblock >= 64) {
         s->mblock = round_up((s->mblock + 1) / 2, 16);
         s->nmb = (q->Mg + s->mblock - 1) / s->mblock;
     }

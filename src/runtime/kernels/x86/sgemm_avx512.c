@@ -113,6 +113,26 @@ tile(const int mr, const int nv, int64_t kc, const float *A, int64_t lda, const 
         }                                                                                          \
     } while (0)
 
+/* Every panel of up to 64 columns for rows [0, M) and one K block. */
+static void panels(int64_t M, int64_t N, int64_t kc, int64_t k0, const float *A, int64_t lda,
+                   const float *B, int64_t ldb, float *C, int64_t ldc, int first, int last,
+                   const rt_gemm_epi *ep) {
+    /* panels of 64 columns; the last one only as wide (in registers) as it needs */
+    for (int64_t n0 = 0; n0 < N; n0 += 16 * MAX_NV) {
+        int64_t nr = N - n0 < 16 * MAX_NV ? N - n0 : 16 * MAX_NV;
+        int nv = (int)((nr + 15) / 16);
+        int64_t rem = nr - 16 * (nv - 1);
+        __mmask16 ml = rem >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1);
+        const float *b = B + k0 * ldb + n0;
+        switch (nv) {
+        case 4: ROWS(4); break;
+        case 3: ROWS(3); break;
+        case 2: ROWS(2); break;
+        default: ROWS(1); break;
+        }
+    }
+}
+
 void rt_sgemm_avx512(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
                      const float *B, int64_t ldb, float *C, int64_t ldc, const rt_gemm_epi *ep) {
     rt_gemm_epi none = {0};
@@ -131,19 +151,19 @@ void rt_sgemm_avx512(int64_t M, int64_t N, int64_t K, const float *A, int64_t ld
     for (int64_t k0 = 0; k0 < K; k0 += KC) {
         int64_t kc = K - k0 < KC ? K - k0 : KC;
         int first = k0 == 0, last = k0 + kc == K;
-        /* panels of 64 columns; the last one only as wide (in registers) as it needs */
-        for (int64_t n0 = 0; n0 < N; n0 += 16 * MAX_NV) {
-            int64_t nr = N - n0 < 16 * MAX_NV ? N - n0 : 16 * MAX_NV;
-            int nv = (int)((nr + 15) / 16);
-            int64_t rem = nr - 16 * (nv - 1);
-            __mmask16 ml = rem >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1);
-            const float *b = B + k0 * ldb + n0;
-            switch (nv) {
-            case 4: ROWS(4); break;
-            case 3: ROWS(3); break;
-            case 2: ROWS(2); break;
-            default: ROWS(1); break;
-            }
+        /* Loop order: with a small B block (few k, as in 1x1 convs on few channels) walk all
+         * columns for one row band at a time, so each output row is written as one stream;
+         * otherwise keep a B panel in L1 while every row band passes over it. */
+        int rows_outer = kc * N * (int64_t)sizeof(float) <= (256 << 10);
+        int64_t band = rows_outer ? 24 : M; /* a multiple of 6 and of 8 */
+        for (int64_t b0 = 0; b0 < M; b0 += band) {
+            int64_t bm = M - b0 < band ? M - b0 : band;
+            const float *Ab = A + b0 * lda;
+            float *Cb = C + b0 * ldc;
+            rt_gemm_epi epb = *ep;
+            if (epb.bias) epb.bias += b0;
+            if (epb.sum) epb.sum += b0 * epb.lds;
+            panels(bm, N, kc, k0, Ab, lda, B, ldb, Cb, ldc, first, last, &epb);
         }
     }
 }
