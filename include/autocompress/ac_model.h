@@ -73,6 +73,9 @@ AC_API ac_status ac_model_save_buffer(const ac_model *m, uint8_t **out, size_t *
 
 AC_API void ac_model_free(ac_model *m);
 
+/* A deep, independent copy (the quantizer rewrites a copy and leaves the FP32 model alone). */
+AC_API ac_status ac_model_clone(const ac_model *m, ac_model **out, ac_diag *d);
+
 /* Creates an empty model (IR version 8, ai.onnx opset `opset`) around a new main graph. */
 AC_API ac_status ac_model_new(int64_t opset, ac_model **out, ac_diag *d);
 

@@ -366,3 +366,16 @@ ac_status ac_model_save_buffer(const ac_model *m, uint8_t **out, size_t *out_len
     ac_arena_free(a);
     return AC_OK;
 }
+
+ac_status ac_model_clone(const ac_model *m, ac_model **out, ac_diag *d) {
+    /* serialise and read back: exact by the round-trip guarantee, and no second copy of the
+     * graph-walking code to keep in sync with the IR */
+    *out = NULL;
+    uint8_t *buf;
+    size_t len;
+    AC_TRY(ac_model_save_buffer(m, &buf, &len, d));
+    ac_load_opts o = {.max_memory_bytes = (256ull << 20) + 4 * (uint64_t)len};
+    ac_status s = ac_model_load_buffer(buf, len, "model copy", NULL, &o, out, d);
+    ac_free(buf);
+    return s;
+}
