@@ -45,7 +45,8 @@ typedef struct ac_pb_budget {
     int exceeded;
     const ac_file_view *view;   /* optional */
     const ac_prescan_info *info;
-    int64_t next_span;
+    int64_t next_span;  /* the next payload an allocation may be for */
+    int64_t first_kept; /* payloads before this one have been dropped */
 } ac_pb_budget;
 void ac_pb_budget_init(ac_pb_budget *b, uint64_t limit);
 /* Takes a block protobuf-c allocated (a bytes payload) out of the budget's bookkeeping so it

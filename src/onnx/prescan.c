@@ -240,12 +240,15 @@ static void *budget_alloc(void *data, size_t size) {
         return NULL;
     }
     if (b->view && size >= AC_SPAN_MIN) {
+        /* this allocation is for payload j (the next one of this size in file order); every
+         * payload before j has been copied already */
         const ac_prescan_info *in = b->info;
         for (int64_t j = b->next_span; j < in->n_spans; j++) {
             if (in->spans[j].len != size) continue;
-            for (int64_t k = b->next_span; k < j; k++)
+            for (int64_t k = b->first_kept; k < j; k++)
                 ac_file_view_drop(b->view, in->spans[k].off, in->spans[k].len);
-            b->next_span = j;
+            b->first_kept = j;
+            b->next_span = j + 1;
             break;
         }
     }
