@@ -7,7 +7,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config libprotobuf-c-dev protobuf-c-compiler libyaml-dev \
-libopenblas-dev libopenblas-serial-dev libjpeg62-turbo-dev libpng-dev libjansson-dev check libonnx-testdata time"
+libopenblas-dev libjpeg62-turbo-dev libpng-dev libjansson-dev check libonnx-testdata time"
 # Node.js (with npm) is only for the ONNX Runtime test oracle. Some images ship a nodejs build that
 # bundles npm and conflicts with Debian's npm package, so ask for npm only when the command is absent.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
