@@ -155,6 +155,11 @@ int64_t rt_const_ints(const rt_tensor *t, int64_t *out, int64_t cap);
 /* Same for float/double tensors into floats. */
 int64_t rt_const_floats(const rt_tensor *t, float *out, int64_t cap);
 
+/* Checks input/output counts: in_lo..in_hi inputs with the first in_lo present, an output 0,
+ * and at most out_hi outputs. AC_ERR_MODEL naming the op otherwise. */
+ac_status rt_check_io(const rt_node *n, int32_t in_lo, int32_t in_hi, int32_t out_hi,
+                      ac_diag *d);
+
 /* Normalises a possibly negative axis against rank; AC_ERR_MODEL if out of range. */
 ac_status rt_axis(int64_t axis, int32_t rank, int32_t *out, ac_diag *d);
 

@@ -84,6 +84,21 @@ int64_t rt_const_floats(const rt_tensor *t, float *out, int64_t cap) {
     return t->numel;
 }
 
+ac_status rt_check_io(const rt_node *n, int32_t in_lo, int32_t in_hi, int32_t out_hi,
+                      ac_diag *d) {
+    const char *op = n->src->op_type;
+    if (n->n_in < in_lo || n->n_in > in_hi)
+        return AC_FAIL(d, AC_ERR_MODEL, "%s takes %d..%d inputs, has %d", op, (int)in_lo,
+                       (int)in_hi, (int)n->n_in);
+    for (int32_t k = 0; k < in_lo; k++)
+        if (!n->in[k]) return AC_FAIL(d, AC_ERR_MODEL, "input %d is required", (int)k);
+    if (n->n_out < 1 || !n->out[0]) return AC_FAIL(d, AC_ERR_MODEL, "has no output");
+    if (n->n_out > out_hi)
+        return AC_FAIL(d, AC_ERR_MODEL, "%s has at most %d outputs, has %d", op, (int)out_hi,
+                       (int)n->n_out);
+    return AC_OK;
+}
+
 ac_status rt_axis(int64_t axis, int32_t rank, int32_t *out, ac_diag *d) {
     int64_t a = axis < 0 ? axis + rank : axis;
     if (a < 0 || a >= (rank ? rank : 1))

@@ -38,16 +38,6 @@ static ac_status new_params(rt_plan *p, rt_node *n, rt_ew_params **out, ac_diag 
     return AC_OK;
 }
 
-static ac_status need_inputs(const rt_node *n, int32_t lo, int32_t hi, ac_diag *d) {
-    if (n->n_in < lo || n->n_in > hi)
-        return AC_FAIL(d, AC_ERR_MODEL, "takes %d..%d inputs, has %d", (int)lo, (int)hi,
-                       (int)n->n_in);
-    for (int32_t k = 0; k < lo; k++)
-        if (!n->in[k]) return AC_FAIL(d, AC_ERR_MODEL, "input %d is required", (int)k);
-    if (n->n_out < 1 || !n->out[0]) return AC_FAIL(d, AC_ERR_MODEL, "has no output");
-    return AC_OK;
-}
-
 static int is_float(ac_dtype t) { return t == AC_DTYPE_F32 || t == AC_DTYPE_F64; }
 static int is_int(ac_dtype t) {
     return t == AC_DTYPE_S32 || t == AC_DTYPE_S64 || t == AC_DTYPE_S8 || t == AC_DTYPE_U8;
@@ -69,7 +59,7 @@ static ac_status unsupported_type(const rt_node *n, ac_dtype t, ac_diag *d) {
 }
 
 ac_status rt_infer_unary(rt_plan *p, rt_node *n, ac_diag *d) {
-    AC_TRY(need_inputs(n, 1, 1, d));
+    AC_TRY(rt_check_io(n, 1, 1, 1, d));
     rt_ew_params *e = NULL;
     AC_TRY(new_params(p, n, &e, d));
     const rt_tensor *x = n->in[0];
@@ -98,7 +88,7 @@ ac_status rt_infer_unary(rt_plan *p, rt_node *n, ac_diag *d) {
 
 ac_status rt_infer_clip(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
-    AC_TRY(need_inputs(n, 1, opset < 11 ? 1 : 3, d));
+    AC_TRY(rt_check_io(n, 1, opset < 11 ? 1 : 3, 1, d));
     rt_ew_params *e = NULL;
     AC_TRY(new_params(p, n, &e, d));
     const rt_tensor *x = n->in[0];
@@ -168,7 +158,7 @@ static ac_status same_types(const rt_node *n, ac_diag *d) {
 }
 
 ac_status rt_infer_binary(rt_plan *p, rt_node *n, ac_diag *d) {
-    AC_TRY(need_inputs(n, 2, 2, d));
+    AC_TRY(rt_check_io(n, 2, 2, 1, d));
     rt_ew_params *e = NULL;
     AC_TRY(new_params(p, n, &e, d));
     AC_TRY(same_types(n, d));
@@ -180,7 +170,7 @@ ac_status rt_infer_binary(rt_plan *p, rt_node *n, ac_diag *d) {
 }
 
 ac_status rt_infer_pow(rt_plan *p, rt_node *n, ac_diag *d) {
-    AC_TRY(need_inputs(n, 2, 2, d));
+    AC_TRY(rt_check_io(n, 2, 2, 1, d));
     rt_ew_params *e = NULL;
     AC_TRY(new_params(p, n, &e, d));
     ac_dtype a = n->in[0]->dtype, b = n->in[1]->dtype;
@@ -190,7 +180,7 @@ ac_status rt_infer_pow(rt_plan *p, rt_node *n, ac_diag *d) {
 }
 
 ac_status rt_infer_prelu(rt_plan *p, rt_node *n, ac_diag *d) {
-    AC_TRY(need_inputs(n, 2, 2, d));
+    AC_TRY(rt_check_io(n, 2, 2, 1, d));
     rt_ew_params *e = NULL;
     AC_TRY(new_params(p, n, &e, d));
     AC_TRY(same_types(n, d));
@@ -205,7 +195,7 @@ ac_status rt_infer_prelu(rt_plan *p, rt_node *n, ac_diag *d) {
 }
 
 ac_status rt_infer_compare(rt_plan *p, rt_node *n, ac_diag *d) {
-    AC_TRY(need_inputs(n, 2, 2, d));
+    AC_TRY(rt_check_io(n, 2, 2, 1, d));
     rt_ew_params *e = NULL;
     AC_TRY(new_params(p, n, &e, d));
     AC_TRY(same_types(n, d));
@@ -215,7 +205,7 @@ ac_status rt_infer_compare(rt_plan *p, rt_node *n, ac_diag *d) {
 }
 
 ac_status rt_infer_variadic(rt_plan *p, rt_node *n, ac_diag *d) {
-    AC_TRY(need_inputs(n, 1, 4, d));
+    AC_TRY(rt_check_io(n, 1, 4, 1, d));
     rt_ew_params *e = NULL;
     AC_TRY(new_params(p, n, &e, d));
     AC_TRY(same_types(n, d));
@@ -227,7 +217,7 @@ ac_status rt_infer_variadic(rt_plan *p, rt_node *n, ac_diag *d) {
 
 ac_status rt_infer_where(rt_plan *p, rt_node *n, ac_diag *d) {
     (void)p;
-    AC_TRY(need_inputs(n, 3, 3, d));
+    AC_TRY(rt_check_io(n, 3, 3, 1, d));
     if (n->in[0]->dtype != AC_DTYPE_BOOL)
         return AC_FAIL(d, AC_ERR_MODEL, "condition must be bool");
     if (n->in[1]->dtype != n->in[2]->dtype)

@@ -6,16 +6,6 @@
 
 #include <string.h>
 
-static ac_status need_io(const rt_node *n, int32_t lo, int32_t hi, ac_diag *d) {
-    if (n->n_in < lo || n->n_in > hi)
-        return AC_FAIL(d, AC_ERR_MODEL, "takes %d..%d inputs, has %d", (int)lo, (int)hi,
-                       (int)n->n_in);
-    for (int32_t k = 0; k < lo; k++)
-        if (!n->in[k]) return AC_FAIL(d, AC_ERR_MODEL, "input %d is required", (int)k);
-    if (n->n_out < 1 || !n->out[0]) return AC_FAIL(d, AC_ERR_MODEL, "has no output");
-    return AC_OK;
-}
-
 static ac_status need_f32(const rt_node *n, const rt_tensor *t, ac_diag *d) {
     if (t && t->dtype != AC_DTYPE_F32)
         return AC_FAIL(d, AC_ERR_UNSUPPORTED, "%s on %s tensors is not supported",
@@ -41,7 +31,7 @@ static ac_status spatial_attr(const rt_node *n, const char *name, int32_t nd, in
 
 static ac_status conv_common(rt_plan *p, rt_node *n, int transposed, rt_conv_params **out,
                              ac_diag *d) {
-    AC_TRY(need_io(n, 2, 3, d));
+    AC_TRY(rt_check_io(n, 2, 3, 1, d));
     const rt_tensor *x = n->in[0], *w = n->in[1], *b = n->n_in > 2 ? n->in[2] : NULL;
     AC_TRY(need_f32(n, x, d));
     AC_TRY(need_f32(n, w, d));
@@ -199,7 +189,7 @@ ac_status rt_infer_conv_transpose(rt_plan *p, rt_node *n, ac_diag *d) {
 /* ---- Gemm / MatMul ----------------------------------------------------------------------- */
 
 ac_status rt_infer_gemm(rt_plan *p, rt_node *n, ac_diag *d) {
-    AC_TRY(need_io(n, rt_plan_opset(p) < 11 ? 3 : 2, 3, d));
+    AC_TRY(rt_check_io(n, rt_plan_opset(p) < 11 ? 3 : 2, 3, 1, d));
     const rt_tensor *a = n->in[0], *b = n->in[1], *c = n->n_in > 2 ? n->in[2] : NULL;
     AC_TRY(need_f32(n, a, d));
     AC_TRY(need_f32(n, b, d));
@@ -235,7 +225,7 @@ ac_status rt_infer_gemm(rt_plan *p, rt_node *n, ac_diag *d) {
 }
 
 ac_status rt_infer_matmul(rt_plan *p, rt_node *n, ac_diag *d) {
-    AC_TRY(need_io(n, 2, 2, d));
+    AC_TRY(rt_check_io(n, 2, 2, 1, d));
     const rt_tensor *a = n->in[0], *b = n->in[1];
     AC_TRY(need_f32(n, a, d));
     AC_TRY(need_f32(n, b, d));
@@ -278,7 +268,7 @@ ac_status rt_infer_matmul(rt_plan *p, rt_node *n, ac_diag *d) {
 /* ---- BatchNormalization ------------------------------------------------------------------ */
 
 ac_status rt_infer_batchnorm(rt_plan *p, rt_node *n, ac_diag *d) {
-    AC_TRY(need_io(n, 5, 5, d));
+    AC_TRY(rt_check_io(n, 5, 5, 5, d));
     const rt_tensor *x = n->in[0];
     for (int k = 0; k < 5; k++) AC_TRY(need_f32(n, n->in[k], d));
     if (x->rank < 2) return AC_FAIL(d, AC_ERR_MODEL, "input needs a channel axis");

@@ -8,18 +8,6 @@
 #include <math.h>
 #include <string.h>
 
-static ac_status need_io(const rt_node *n, int32_t lo, int32_t hi, int32_t out_hi, ac_diag *d) {
-    if (n->n_in < lo || n->n_in > hi)
-        return AC_FAIL(d, AC_ERR_MODEL, "takes %d..%d inputs, has %d", (int)lo, (int)hi,
-                       (int)n->n_in);
-    for (int32_t k = 0; k < lo; k++)
-        if (!n->in[k]) return AC_FAIL(d, AC_ERR_MODEL, "input %d is required", (int)k);
-    if (n->n_out < 1 || !n->out[0]) return AC_FAIL(d, AC_ERR_MODEL, "has no output");
-    if (n->n_out > out_hi)
-        return AC_FAIL(d, AC_ERR_MODEL, "has %d outputs, at most %d", (int)n->n_out, (int)out_hi);
-    return AC_OK;
-}
-
 static ac_status bad_type(const rt_node *n, ac_dtype t, ac_diag *d) {
     return AC_FAIL(d, AC_ERR_UNSUPPORTED, "%s on %s tensors is not supported", n->src->op_type,
                    ac_dtype_name(t));
@@ -75,7 +63,7 @@ ac_status rt_infer_pool(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
     rt_pool_kind kind = is_op(n, "MaxPool") ? RT_POOL_MAX
                         : is_op(n, "AveragePool") ? RT_POOL_AVG : RT_POOL_LP;
-    AC_TRY(need_io(n, 1, 1, kind == RT_POOL_MAX && opset >= 8 ? 2 : 1, d));
+    AC_TRY(rt_check_io(n, 1, 1, kind == RT_POOL_MAX && opset >= 8 ? 2 : 1, d));
     const rt_tensor *x = n->in[0];
     if (x->rank < 3) return AC_FAIL(d, AC_ERR_MODEL, "input must be N x C x D1..., has rank %d",
                                     (int)x->rank);
@@ -169,7 +157,7 @@ ac_status rt_infer_pool(rt_plan *p, rt_node *n, ac_diag *d) {
 /* Global pools are one window over all spatial elements, viewed as 1-D of their product. */
 ac_status rt_infer_global_pool(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
-    AC_TRY(need_io(n, 1, 1, 1, d));
+    AC_TRY(rt_check_io(n, 1, 1, 1, d));
     const rt_tensor *x = n->in[0];
     if (x->rank < 2) return AC_FAIL(d, AC_ERR_MODEL, "input must be N x C x D1..., has rank %d",
                                     (int)x->rank);
@@ -247,9 +235,9 @@ ac_status rt_infer_resize(rt_plan *p, rt_node *n, ac_diag *d) {
     int upsample = is_op(n, "Upsample");
     /* inputs: Upsample-7 X; Upsample-9 / Resize-10 X, scales; Resize-11+ X, roi, scales,
      * sizes (roi and scales optional from 13) */
-    if (upsample) AC_TRY(need_io(n, opset < 9 ? 1 : 2, opset < 9 ? 1 : 2, 1, d));
-    else if (opset < 11) AC_TRY(need_io(n, 2, 2, 1, d));
-    else AC_TRY(need_io(n, 1, 4, 1, d));
+    if (upsample) AC_TRY(rt_check_io(n, opset < 9 ? 1 : 2, opset < 9 ? 1 : 2, 1, d));
+    else if (opset < 11) AC_TRY(rt_check_io(n, 2, 2, 1, d));
+    else AC_TRY(rt_check_io(n, 1, 4, 1, d));
     const rt_tensor *x = n->in[0];
     int32_t r = x->rank;
     if (x->dtype != AC_DTYPE_F32) return bad_type(n, x->dtype, d);
@@ -395,7 +383,7 @@ ac_status rt_infer_resize(rt_plan *p, rt_node *n, ac_diag *d) {
 
 ac_status rt_infer_softmax(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
-    AC_TRY(need_io(n, 1, 1, 1, d));
+    AC_TRY(rt_check_io(n, 1, 1, 1, d));
     const rt_tensor *x = n->in[0];
     if (x->dtype != AC_DTYPE_F32) return bad_type(n, x->dtype, d);
     rt_softmax_params *sp = rt_plan_alloc(p, sizeof *sp);
@@ -486,7 +474,7 @@ ac_status rt_infer_reduce(rt_plan *p, rt_node *n, ac_diag *d) {
     rt_red_kind kind = red_kind(n);
     /* axes became an input in opset 13 for ReduceSum and 18 for the others */
     int axes_input = kind == RT_RED_SUM ? opset >= 13 : opset >= 18;
-    AC_TRY(need_io(n, 1, axes_input ? 2 : 1, 1, d));
+    AC_TRY(rt_check_io(n, 1, axes_input ? 2 : 1, 1, d));
     AC_TRY(attr_since(n, "noop_with_empty_axes", axes_input ? 0 : 1000, opset, d));
     if (axes_input && ac_node_attr(n->src, "axes"))
         return AC_FAIL(d, AC_ERR_MODEL, "axes is an input at opset %lld, not an attribute",
@@ -537,7 +525,7 @@ ac_status rt_infer_reduce(rt_plan *p, rt_node *n, ac_diag *d) {
 
 ac_status rt_infer_arg(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
-    AC_TRY(need_io(n, 1, 1, 1, d));
+    AC_TRY(rt_check_io(n, 1, 1, 1, d));
     AC_TRY(attr_since(n, "select_last_index", 12, opset, d));
     const rt_tensor *x = n->in[0];
     rt_red_kind kind = red_kind(n);
@@ -562,7 +550,7 @@ ac_status rt_infer_arg(rt_plan *p, rt_node *n, ac_diag *d) {
 ac_status rt_infer_qdq(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
     int q = is_op(n, "QuantizeLinear");
-    AC_TRY(need_io(n, 2, 3, 1, d));
+    AC_TRY(rt_check_io(n, 2, 3, 1, d));
     AC_TRY(attr_since(n, "axis", 13, opset, d));
     AC_TRY(attr_since(n, "block_size", 21, opset, d));
     AC_TRY(attr_since(n, "saturate", 19, opset, d));

@@ -15,20 +15,6 @@
 
 static const char *op_name(const rt_node *n) { return n->src->op_type; }
 
-static ac_status need_io(const rt_node *n, int32_t in_lo, int32_t in_hi, int32_t out_hi,
-                         ac_diag *d) {
-    if (n->n_in < in_lo || n->n_in > in_hi)
-        return AC_FAIL(d, AC_ERR_MODEL, "%s takes %d..%d inputs, has %d", op_name(n), (int)in_lo,
-                       (int)in_hi, (int)n->n_in);
-    for (int32_t k = 0; k < in_lo; k++)
-        if (!n->in[k]) return AC_FAIL(d, AC_ERR_MODEL, "input %d is required", (int)k);
-    if (n->n_out < 1 || !n->out[0]) return AC_FAIL(d, AC_ERR_MODEL, "has no output");
-    if (n->n_out > out_hi)
-        return AC_FAIL(d, AC_ERR_MODEL, "%s has at most %d outputs, has %d", op_name(n),
-                       (int)out_hi, (int)n->n_out);
-    return AC_OK;
-}
-
 static const rt_tensor *opt_in(const rt_node *n, int32_t k) {
     return k < n->n_in ? n->in[k] : NULL;
 }
@@ -129,7 +115,7 @@ static void strided_finish(rt_strided_params *s, int32_t rank, const int64_t *di
 /* ---- Constant, ConstantOfShape ----------------------------------------------------------- */
 
 ac_status rt_infer_constant(rt_plan *p, rt_node *n, ac_diag *d) {
-    AC_TRY(need_io(n, 0, 0, 1, d));
+    AC_TRY(rt_check_io(n, 0, 0, 1, d));
     int64_t opset = rt_plan_opset(p);
     static const char *const names[] = {"value",        "sparse_value", "value_float",
                                         "value_floats", "value_int",    "value_ints",
@@ -196,7 +182,7 @@ ac_status rt_infer_constant(rt_plan *p, rt_node *n, ac_diag *d) {
 }
 
 ac_status rt_infer_constant_of_shape(rt_plan *p, rt_node *n, ac_diag *d) {
-    AC_TRY(need_io(n, 1, 1, 1, d));
+    AC_TRY(rt_check_io(n, 1, 1, 1, d));
     int64_t dims[AC_MAX_RANK], cnt = 0;
     AC_TRY(const_input_ints(n, 0, "shape", dims, AC_MAX_RANK, &cnt, d));
     if (n->in[0]->dtype != AC_DTYPE_S64)
@@ -234,7 +220,7 @@ static ac_status make_const_now(rt_plan *p, rt_node *n, void (*fill)(const rt_no
 }
 
 ac_status rt_infer_shape(rt_plan *p, rt_node *n, ac_diag *d) {
-    AC_TRY(need_io(n, 1, 1, 1, d));
+    AC_TRY(rt_check_io(n, 1, 1, 1, d));
     int32_t r = n->in[0]->rank;
     int64_t start = 0, end = r;
     if (rt_plan_opset(p) >= 15) {
@@ -259,7 +245,7 @@ ac_status rt_infer_shape(rt_plan *p, rt_node *n, ac_diag *d) {
 }
 
 ac_status rt_infer_size(rt_plan *p, rt_node *n, ac_diag *d) {
-    AC_TRY(need_io(n, 1, 1, 1, d));
+    AC_TRY(rt_check_io(n, 1, 1, 1, d));
     AC_TRY(rt_set_shape(n->out[0], AC_DTYPE_S64, 0, NULL, d));
     return make_const_now(p, n, rt_size_fill, d);
 }
@@ -268,7 +254,7 @@ ac_status rt_infer_size(rt_plan *p, rt_node *n, ac_diag *d) {
 
 ac_status rt_infer_reshape(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
-    AC_TRY(need_io(n, opset < 5 ? 1 : 2, opset < 5 ? 1 : 2, 1, d));
+    AC_TRY(rt_check_io(n, opset < 5 ? 1 : 2, opset < 5 ? 1 : 2, 1, d));
     const rt_tensor *x = n->in[0];
     AC_TRY(bytewise_type(n, x->dtype, d));
     int64_t shape[AC_MAX_RANK], cnt;
@@ -320,7 +306,7 @@ ac_status rt_infer_reshape(rt_plan *p, rt_node *n, ac_diag *d) {
 }
 
 ac_status rt_infer_flatten(rt_plan *p, rt_node *n, ac_diag *d) {
-    AC_TRY(need_io(n, 1, 1, 1, d));
+    AC_TRY(rt_check_io(n, 1, 1, 1, d));
     const rt_tensor *x = n->in[0];
     AC_TRY(bytewise_type(n, x->dtype, d));
     int64_t axis = rt_attr_int(n, "axis", 1);
@@ -335,7 +321,7 @@ ac_status rt_infer_flatten(rt_plan *p, rt_node *n, ac_diag *d) {
 
 ac_status rt_infer_squeeze(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
-    AC_TRY(need_io(n, 1, opset < 13 ? 1 : 2, 1, d));
+    AC_TRY(rt_check_io(n, 1, opset < 13 ? 1 : 2, 1, d));
     const rt_tensor *x = n->in[0];
     AC_TRY(bytewise_type(n, x->dtype, d));
     int64_t axes[AC_MAX_RANK], cnt = -1;
@@ -370,7 +356,7 @@ ac_status rt_infer_squeeze(rt_plan *p, rt_node *n, ac_diag *d) {
 
 ac_status rt_infer_unsqueeze(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
-    AC_TRY(need_io(n, opset < 13 ? 1 : 2, opset < 13 ? 1 : 2, 1, d));
+    AC_TRY(rt_check_io(n, opset < 13 ? 1 : 2, opset < 13 ? 1 : 2, 1, d));
     const rt_tensor *x = n->in[0];
     AC_TRY(bytewise_type(n, x->dtype, d));
     int64_t axes[AC_MAX_RANK], cnt = -1;
@@ -399,7 +385,7 @@ ac_status rt_infer_unsqueeze(rt_plan *p, rt_node *n, ac_diag *d) {
 
 ac_status rt_infer_identity(rt_plan *p, rt_node *n, ac_diag *d) {
     (void)p;
-    AC_TRY(need_io(n, 1, 1, 1, d));
+    AC_TRY(rt_check_io(n, 1, 1, 1, d));
     const rt_tensor *x = n->in[0];
     AC_TRY(bytewise_type(n, x->dtype, d));
     return rt_set_shape(n->out[0], x->dtype, x->rank, x->dims, d);
@@ -409,7 +395,7 @@ ac_status rt_infer_identity(rt_plan *p, rt_node *n, ac_diag *d) {
  * constant-true training_mode (opset 12) would ask for random dropping. */
 ac_status rt_infer_dropout(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
-    AC_TRY(need_io(n, 1, opset < 12 ? 1 : 3, 2, d));
+    AC_TRY(rt_check_io(n, 1, opset < 12 ? 1 : 3, 2, d));
     const rt_tensor *x = n->in[0];
     AC_TRY(bytewise_type(n, x->dtype, d));
     /* opsets 1..6: is_test only told training frameworks what to do; inference ignores it */
@@ -436,7 +422,7 @@ ac_status rt_infer_dropout(rt_plan *p, rt_node *n, ac_diag *d) {
 /* ---- Transpose, Slice, Expand, Tile: strided copies ------------------------------------- */
 
 ac_status rt_infer_transpose(rt_plan *p, rt_node *n, ac_diag *d) {
-    AC_TRY(need_io(n, 1, 1, 1, d));
+    AC_TRY(rt_check_io(n, 1, 1, 1, d));
     const rt_tensor *x = n->in[0];
     AC_TRY(bytewise_type(n, x->dtype, d));
     int32_t r = x->rank, perm[AC_MAX_RANK];
@@ -471,7 +457,7 @@ ac_status rt_infer_transpose(rt_plan *p, rt_node *n, ac_diag *d) {
 
 ac_status rt_infer_slice(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
-    AC_TRY(need_io(n, opset < 10 ? 1 : 3, opset < 10 ? 1 : 5, 1, d));
+    AC_TRY(rt_check_io(n, opset < 10 ? 1 : 3, opset < 10 ? 1 : 5, 1, d));
     const rt_tensor *x = n->in[0];
     AC_TRY(bytewise_type(n, x->dtype, d));
     int32_t r = x->rank;
@@ -557,7 +543,7 @@ static void broadcast_strides(const rt_tensor *x, int32_t rank, const int64_t *d
 
 ac_status rt_infer_expand(rt_plan *p, rt_node *n, ac_diag *d) {
     (void)p;
-    AC_TRY(need_io(n, 2, 2, 1, d));
+    AC_TRY(rt_check_io(n, 2, 2, 1, d));
     const rt_tensor *x = n->in[0];
     AC_TRY(bytewise_type(n, x->dtype, d));
     if (n->in[1]->dtype != AC_DTYPE_S64) return AC_FAIL(d, AC_ERR_MODEL, "shape must be int64");
@@ -586,7 +572,7 @@ ac_status rt_infer_expand(rt_plan *p, rt_node *n, ac_diag *d) {
 
 ac_status rt_infer_tile(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
-    AC_TRY(need_io(n, opset < 6 ? 3 : 2, opset < 6 ? 3 : 2, 1, d));
+    AC_TRY(rt_check_io(n, opset < 6 ? 3 : 2, opset < 6 ? 3 : 2, 1, d));
     const rt_tensor *x = n->in[0];
     AC_TRY(bytewise_type(n, x->dtype, d));
     int32_t r = x->rank;
@@ -655,7 +641,7 @@ static ac_status concat_params(rt_plan *p, rt_node *n, const rt_tensor *big, int
 
 ac_status rt_infer_concat(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
-    AC_TRY(need_io(n, 1, INT32_MAX, 1, d));
+    AC_TRY(rt_check_io(n, 1, INT32_MAX, 1, d));
     const rt_tensor *x = n->in[0];
     AC_TRY(bytewise_type(n, x->dtype, d));
     const ac_attr *aa = ac_node_attr(n->src, "axis");
@@ -691,7 +677,7 @@ ac_status rt_infer_concat(rt_plan *p, rt_node *n, ac_diag *d) {
 ac_status rt_infer_split(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
     int has_split_input = opset < 2 || opset >= 13;
-    AC_TRY(need_io(n, 1, has_split_input ? 2 : 1, INT32_MAX, d));
+    AC_TRY(rt_check_io(n, 1, has_split_input ? 2 : 1, INT32_MAX, d));
     const rt_tensor *x = n->in[0];
     AC_TRY(bytewise_type(n, x->dtype, d));
     int64_t axis = rt_attr_int(n, "axis", 0);
@@ -763,7 +749,7 @@ ac_status rt_infer_split(rt_plan *p, rt_node *n, ac_diag *d) {
 
 ac_status rt_infer_gather(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
-    AC_TRY(need_io(n, 2, 2, 1, d));
+    AC_TRY(rt_check_io(n, 2, 2, 1, d));
     const rt_tensor *x = n->in[0], *idx = n->in[1];
     AC_TRY(bytewise_type(n, x->dtype, d));
     if (idx->dtype != AC_DTYPE_S32 && idx->dtype != AC_DTYPE_S64)
@@ -822,7 +808,7 @@ static int64_t scalar_int(const rt_tensor *t) {
 
 ac_status rt_infer_range(rt_plan *p, rt_node *n, ac_diag *d) {
     (void)p;
-    AC_TRY(need_io(n, 3, 3, 1, d));
+    AC_TRY(rt_check_io(n, 3, 3, 1, d));
     ac_dtype t = n->in[0]->dtype;
     if (t != AC_DTYPE_F32 && t != AC_DTYPE_F64 && t != AC_DTYPE_S16 && t != AC_DTYPE_S32 &&
         t != AC_DTYPE_S64)
@@ -880,7 +866,7 @@ static int fill_from_float(ac_dtype t, float v, uint8_t *out) {
 
 ac_status rt_infer_pad(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
-    AC_TRY(need_io(n, opset < 11 ? 1 : 2, opset < 11 ? 1 : (opset < 18 ? 3 : 4), 1, d));
+    AC_TRY(rt_check_io(n, opset < 11 ? 1 : 2, opset < 11 ? 1 : (opset < 18 ? 3 : 4), 1, d));
     const rt_tensor *x = n->in[0];
     AC_TRY(bytewise_type(n, x->dtype, d));
     int32_t r = x->rank;
@@ -977,7 +963,7 @@ static ac_dtype dtype_from_name(const char *s) {
 
 ac_status rt_infer_cast(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
-    AC_TRY(need_io(n, 1, 1, 1, d));
+    AC_TRY(rt_check_io(n, 1, 1, 1, d));
     const rt_tensor *x = n->in[0];
     const ac_attr *a = ac_node_attr(n->src, "to");
     if (!a) return AC_FAIL(d, AC_ERR_MODEL, "attribute to is required");
