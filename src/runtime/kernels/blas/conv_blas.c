@@ -19,9 +19,18 @@
 #include <stdatomic.h>
 #include <string.h>
 
+/* OpenBLAS's own worker threads: the engine never uses them (it calls sgemm from its own pool
+ * with OpenBLAS set to one thread), but the pthread build starts them at load time and they
+ * spin in sched_yield, taking the core our second pool thread needs. blas_thread_shutdown_ is
+ * exported by every OpenBLAS since GotoBLAS but not declared in cblas.h; weak, so a BLAS
+ * without it still links. OpenBLAS restarts its threads by itself if ever asked for more. */
+extern void blas_thread_shutdown_(void) __attribute__((weak));
+
 void rt_blas_init(void) {
     static atomic_int done;
-    if (!atomic_exchange(&done, 1)) openblas_set_num_threads(1);
+    if (atomic_exchange(&done, 1)) return;
+    openblas_set_num_threads(1);
+    if (blas_thread_shutdown_) blas_thread_shutdown_();
 }
 
 typedef struct conv_state {
