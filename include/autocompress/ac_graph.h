@@ -259,6 +259,15 @@ AC_API ac_status ac_graph_add_node(ac_graph *g, const char *op_type, const char 
 AC_API ac_status ac_node_set_input(ac_node *n, int32_t idx, ac_value *v, ac_diag *d);
 /* Removes a node from its graph; its outputs lose their producer. */
 AC_API void ac_graph_remove_node(ac_graph *g, ac_node *n);
+/* Replaces output `idx` of n by v, which must be a value of n's graph without a producer and
+ * not an input or initializer (AC_ERR_MODEL otherwise); the old output loses its producer.
+ * Used by rewrites that delete a node and let its predecessor write the deleted node's output
+ * (the quantizer folding Relu into the Q that follows a Conv). */
+AC_API ac_status ac_node_set_output(ac_node *n, int32_t idx, ac_value *v, ac_diag *d);
+/* Drops v's initializer payload from g->inits and clears AC_VALUE_INITIALIZER, so a weight the
+ * quantizer replaced is not written back. v stays defined (with no producer); callers do this
+ * only for values nothing reads any more. No-op if v is not an initializer of g. */
+AC_API void ac_graph_remove_initializer(ac_graph *g, ac_value *v);
 
 /* Adds or replaces attribute `name` and returns it zeroed except name and type, for the caller
  * to fill (arrays from ac_graph_alloc). */

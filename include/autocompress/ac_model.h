@@ -88,6 +88,9 @@ typedef struct ac_opset {
 } ac_opset;
 
 AC_API int64_t ac_model_ir_version(const ac_model *m);
+/* Sets the IR version (1..AC_ONNX_MAX_IR_VERSION, else AC_ERR_ARG): raising the opset may need
+ * a newer IR (opset 13 needs IR 7). */
+AC_API ac_status ac_model_set_ir_version(ac_model *m, int64_t v, ac_diag *d);
 AC_API int32_t ac_model_opset_count(const ac_model *m);
 AC_API ac_opset ac_model_opset_at(const ac_model *m, int32_t i);
 /* Version imported for `domain` ("" and "ai.onnx" are the same), or 0 if not imported. */

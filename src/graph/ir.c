@@ -373,6 +373,33 @@ void ac_graph_remove_node(ac_graph *g, ac_node *n) {
         if (n->outputs[i] && n->outputs[i]->producer == n) n->outputs[i]->producer = NULL;
 }
 
+ac_status ac_node_set_output(ac_node *n, int32_t idx, ac_value *v, ac_diag *d) {
+    if (idx < 0 || idx >= n->n_outputs)
+        return AC_FAIL(d, AC_ERR_ARG, "output index %d out of range", (int)idx);
+    if (v && (v->producer || v->graph != n->graph ||
+              (v->flags & (AC_VALUE_INPUT | AC_VALUE_INITIALIZER))))
+        return AC_FAIL(d, AC_ERR_MODEL, "value \"%s\" cannot become an output: it is already "
+                       "defined", v->name);
+    ac_value *old = n->outputs[idx];
+    if (old && old->producer == n) old->producer = NULL;
+    n->outputs[idx] = v;
+    if (v) {
+        v->producer = n;
+        v->producer_output = idx;
+    }
+    return AC_OK;
+}
+
+void ac_graph_remove_initializer(ac_graph *g, ac_value *v) {
+    if (!(v->flags & AC_VALUE_INITIALIZER) || v->graph != g) return;
+    int64_t w = 0;
+    for (int64_t i = 0; i < g->n_inits; i++)
+        if (g->inits[i] != v) g->inits[w++] = g->inits[i];
+    g->n_inits = w;
+    v->flags &= ~(uint32_t)AC_VALUE_INITIALIZER;
+    v->init = NULL;
+}
+
 /* ---- attributes -------------------------------------------------------------------------- */
 
 ac_status ac_node_add_attr(ac_node *n, const char *name, ac_attr_type type, ac_attr **out,

@@ -49,6 +49,13 @@ void ac_onnx_resolve_opts(const ac_load_opts *in, size_t file_len, ac_load_opts 
 
 ac_graph *ac_model_graph(const ac_model *m) { return m->graph; }
 int64_t ac_model_ir_version(const ac_model *m) { return m->ir_version; }
+
+ac_status ac_model_set_ir_version(ac_model *m, int64_t v, ac_diag *d) {
+    if (v < 1 || v > AC_ONNX_MAX_IR_VERSION)
+        return AC_FAIL(d, AC_ERR_ARG, "ir_version %lld is out of range", (long long)v);
+    m->ir_version = v;
+    return AC_OK;
+}
 int32_t ac_model_opset_count(const ac_model *m) { return m->n_opsets; }
 ac_opset ac_model_opset_at(const ac_model *m, int32_t i) { return m->opsets[i]; }
 const char *ac_model_producer_name(const ac_model *m) { return m->producer_name; }
