@@ -246,6 +246,120 @@ AC_API ac_status ac_resize_f32(const float *src, int32_t sw, int32_t sh, int32_t
                                int32_t dw, int32_t dh, double inv_scale_x, double inv_scale_y,
                                ac_interp interp, ac_diag *d);
 
+/* ---- datasets ---------------------------------------------------------------------------------
+ * A dataset is a fixed, deterministic list of samples read up front (files are checked to exist,
+ * never decoded): iteration is by index, so shards and repeated runs see the same order.
+ *
+ *     ac_dataset *ds = NULL;
+ *     if (ac_dataset_open_list("fmnist-cls/val_list.txt", NULL, &ds, &d) != AC_OK) goto fail;
+ *     ac_dataset_shard(ds, 0, 4, &d);                 // every 4th sample, starting at 0
+ *     for (int64_t i = 0; i < ac_dataset_count(ds); i++) {
+ *         const ac_sample *s = ac_dataset_at(ds, i);  // s->path, s->label
+ *     }
+ *     ac_dataset_free(ds);
+ *
+ * Errors name the file and the place: "val_list.txt:17: expected 'PATH LABEL'",
+ * "instances_val.json: annotations[17]: missing 'bbox'". Folders that do not exist and empty
+ * sets are AC_ERR_CONFIG (bad input, not an I/O failure); unreadable files are AC_ERR_IO.
+ * A dataset is immutable after open (except shard/limit) and may be read from any thread. */
+
+typedef enum ac_dataset_kind {
+    AC_DATASET_IMAGES = 0, /* unlabeled image folder (calibration) */
+    AC_DATASET_CLS,        /* PaddleClas list or class-per-folder: label = class index */
+    AC_DATASET_COCO,       /* COCO instances: label = image id, annotations per sample */
+    AC_DATASET_SEG,        /* image + mask pairs */
+    AC_DATASET_KIND_COUNT
+} ac_dataset_kind;
+
+/* One sample; plain data borrowed from the dataset (valid until ac_dataset_free). */
+typedef struct ac_sample {
+    const char *path;      /* image file */
+    const char *mask_path; /* AC_DATASET_SEG: the 8-bit PNG label map; else NULL */
+    int64_t label;         /* CLS: class index; COCO: image id; else -1 */
+    int32_t width, height; /* COCO: size the JSON declares; else 0 */
+    int64_t ann_first;     /* COCO: this image's annotations are ac_dataset_coco_anns()... */
+    int64_t ann_count;     /* ...[ann_first, ann_first + ann_count), in file order */
+} ac_sample;
+
+/* A COCO annotation (validated: finite bbox with w, h >= 0, known image and category). */
+typedef struct ac_coco_ann {
+    int64_t id, image_id, category_id;
+    double bbox[4]; /* x, y, w, h in original image pixels */
+    double area;
+    int32_t iscrowd;
+} ac_coco_ann;
+
+typedef struct ac_coco_category {
+    int64_t id;
+    const char *name;
+} ac_coco_category;
+
+/* Limits; zero fields mean the defaults. */
+typedef struct ac_dataset_opts {
+    int64_t max_samples;   /* default 10,000,000 */
+    size_t max_file_bytes; /* list / JSON file size, default 1 GiB (checked before reading) */
+    int32_t max_depth;     /* folder recursion, default 32 (symlinked folders are not followed) */
+} ac_dataset_opts;
+
+typedef struct ac_dataset ac_dataset;
+
+/* Every .jpg, .jpeg and .png file (extension case-insensitive, hidden entries skipped) under
+ * `dir`, recursively, sorted by relative path (byte order). Labels are -1. */
+AC_API ac_status ac_dataset_open_images(const char *dir, const ac_dataset_opts *o,
+                                        ac_dataset **out, ac_diag *d);
+/* PaddleClas list: one `PATH LABEL` per line (the label is the last whitespace-separated
+ * field, so paths may hold spaces; blank lines skipped; CRLF accepted); paths are relative to
+ * the list's folder unless absolute. LABEL is a decimal integer in [0, 2^31). Every file must
+ * exist. Order: file order. Classes: max label + 1. */
+AC_API ac_status ac_dataset_open_list(const char *list_path, const ac_dataset_opts *o,
+                                      ac_dataset **out, ac_diag *d);
+/* ImageNet layout: each sub-folder of `dir` is a class; classes sorted by name (byte order)
+ * get labels 0, 1, ...; images inside each (recursive) sorted. Files directly in `dir` are
+ * ignored. */
+AC_API ac_status ac_dataset_open_class_folders(const char *dir, const ac_dataset_opts *o,
+                                               ac_dataset **out, ac_diag *d);
+/* COCO instances JSON with its images folder. Validated in full: the three arrays; unique
+ * integer ids; image width/height positive integers; file_name relative, without `..`, and
+ * resolving (symlinks followed) to an existing file inside `images_dir`; annotations with
+ * known image_id/category_id, bbox of 4 finite numbers with w, h >= 0, finite area, iscrowd
+ * 0/1 (default 0). Errors: AC_ERR_FORMAT (JSON syntax, "file:line:col"), AC_ERR_CONFIG
+ * ("instances_val.json: annotations[17]: missing 'bbox'"), AC_ERR_LIMIT, AC_ERR_IO.
+ * Samples are the images sorted by id (pycocotools' order). */
+AC_API ac_status ac_dataset_open_coco(const char *json_path, const char *images_dir,
+                                      const ac_dataset_opts *o, ac_dataset **out, ac_diag *d);
+/* Segmentation pairs: images under `images_dir` (as ac_dataset_open_images) with the mask of
+ * the same relative stem, `masks_dir/<stem>.png`; a missing mask is an error. */
+AC_API ac_status ac_dataset_open_seg(const char *images_dir, const char *masks_dir,
+                                     const ac_dataset_opts *o, ac_dataset **out, ac_diag *d);
+/* PaddleSeg list: one `IMAGE MASK` per line, relative to the list's folder. */
+AC_API ac_status ac_dataset_open_seg_list(const char *list_path, const ac_dataset_opts *o,
+                                          ac_dataset **out, ac_diag *d);
+AC_API void ac_dataset_free(ac_dataset *ds);
+
+AC_API ac_dataset_kind ac_dataset_kind_of(const ac_dataset *ds);
+/* The file or folder it was opened from (for messages). Borrowed. */
+AC_API const char *ac_dataset_name(const ac_dataset *ds);
+AC_API int64_t ac_dataset_count(const ac_dataset *ds);
+/* Sample i in [0, count), or NULL out of range. Borrowed. */
+AC_API const ac_sample *ac_dataset_at(const ac_dataset *ds, int64_t i);
+/* CLS: number of classes; COCO: number of categories; else 0. */
+AC_API int32_t ac_dataset_num_classes(const ac_dataset *ds);
+/* Class-per-folder: the folder name of class i; NULL otherwise. Borrowed. */
+AC_API const char *ac_dataset_class_name(const ac_dataset *ds, int32_t i);
+/* COCO tables (borrowed; NULL / 0 for other kinds). Categories are sorted by id. */
+AC_API const ac_coco_ann *ac_dataset_coco_anns(const ac_dataset *ds, int64_t *n);
+AC_API const ac_coco_category *ac_dataset_coco_categories(const ac_dataset *ds, int32_t *n);
+
+/* Keeps samples index, index + count, index + 2 * count, ... (in order): shard `index` of
+ * `count`, so shards are disjoint and together cover the set. AC_ERR_ARG unless
+ * 0 <= index < count. The result may be empty. */
+AC_API ac_status ac_dataset_shard(ac_dataset *ds, int64_t index, int64_t count, ac_diag *d);
+/* Keeps the first n samples (n >= count: no change). */
+AC_API void ac_dataset_limit(ac_dataset *ds, int64_t n);
+/* Parses "i/n" (e.g. "0/4") for ac_dataset_shard: AC_ERR_ARG unless 0 <= i < n. */
+AC_API ac_status ac_shard_parse(const char *s, int64_t *index, int64_t *count, ac_diag *d);
+
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,7 +20,15 @@
  *     QLinearAdd, ... .
  *   AC_QUANT_TENSORRT: int8 symmetric activations (zero point 0), int8 per-channel weights,
  *     float bias; TensorRT's explicit-quantization placement.
- * Both raise the ai.onnx opset to 13 when per-axis QDQ needs it.
+ * Both raise the ai.onnx opset to 13 when per-axis QDQ needs it (ops whose meaning changed
+ * since the model's opset are rewritten to their opset-13 form or refused with
+ * AC_ERR_UNSUPPORTED naming the node; see src/quant/opset.c). Placement rules per mode are
+ * documented at the top of src/quant/placement.c. In short: Conv/ConvTranspose/Gemm/MatMul
+ * always; pass-through ops and Concat share one scale between inputs and output and are
+ * quantized only when a quantized node reads their output; tensors read only by float ops and
+ * graph outputs stay float; Add/Mul with a constant operand stay float. ORT mode folds
+ * Relu/Clip into the uint8 Q; TensorRT mode quantizes op inputs only and leaves the Conv
+ * branch of a residual Add float.
  *
  * Thread safety: calls are independent; objects are not shared.
  */
@@ -49,10 +57,15 @@ typedef struct ac_quant_opts {
     ac_calib_method method; /* activation range method (zero-initialised: abs_max) */
     const ac_calib_method_opts *method_opts; /* e.g. hist_percent; NULL = defaults */
     int per_tensor_weights; /* 1: one scale per weight tensor instead of per channel */
-    /* Which ops to quantize (FastDeploy's quantize_op_types); NULL/0 = the mode's default set */
+    /* Which ops to quantize (FastDeploy's quantize_op_types): ONNX names (Conv, Gemm, MatMul,
+     * Add, Mul, Concat, AveragePool, ...) or PaddleSlim ones (conv2d, depthwise_conv2d, mul,
+     * matmul_v2, elementwise_add, pool2d, ...); an unknown name is AC_ERR_ARG. Pass-through
+     * ops (and Relu/Clip folding in ORT mode) only follow quantized neighbours and stay on.
+     * NULL/0 = the mode's default set. */
     const char *const *op_types;
     int32_t n_op_types;
-    /* Tensors kept in float (FastDeploy's skip_tensor_list), by value name */
+    /* Tensors kept in float (FastDeploy's skip_tensor_list), by value name: a node reading
+     * or writing one is left entirely in float (weights included), so no partial pair. */
     const char *const *skip_tensors;
     int32_t n_skip_tensors;
     /* Nodes kept in float, by exact name, and by POSIX extended regex on the name (NULL = none) */
@@ -66,8 +79,9 @@ typedef struct ac_quant_table ac_quant_table;
 
 typedef struct ac_quant_entry {
     const char *tensor;   /* activation value name */
-    const char *method;   /* range method used */
-    float min, max, amax; /* range before scale rules */
+    const char *method;   /* range method used (static string) */
+    float min, max, amax; /* range used: the tensor's own, or the union over its
+                           * scale-sharing group (Concat inputs, pass-through ops) */
     float scale;
     int32_t zero_point;
     ac_dtype dtype; /* AC_DTYPE_U8 or AC_DTYPE_S8 */
@@ -85,10 +99,15 @@ AC_API ac_status ac_quantize(const ac_model *fp32, const ac_calib *stats, const 
                              ac_model **out, ac_quant_table **table, ac_diag *d);
 
 /* Calibration tables, each written atomically:
- *  - TensorRT cache: first line "TRT-8601-EntropyCalibration2" (KL) or the method's name, then
- *    "tensor_name: %08x" with the big-endian IEEE-754 bits of amax / 127;
- *  - JSON: per tensor method, min, max, amax, scale, zero_point;
- *  - text: "tensor_name scale zero_point" per line. */
+ *  - TensorRT cache: first line "TRT-8601-EntropyCalibration2" (KL),
+ *    "TRT-8601-MinMaxCalibration" (abs_max, min_max) or "TRT-8601-<method name>", then
+ *    "tensor_name: %08x" with the big-endian IEEE-754 bits of amax / 127 (ac_calib_scale_zp_s8
+ *    rules: amax 0 gives 1.0), one line per quantized activation in graph order;
+ *  - JSON: {"format", "version": 1, "mode", "method", "tensors": {name: {method, min, max,
+ *    amax, scale, zero_point, dtype}}}, in graph order, reals with 9 significant digits;
+ *  - text: "tensor_name scale zero_point" per line, scale as %.9g.
+ * Names containing a line break are refused (AC_ERR_UNSUPPORTED). Errors: AC_ERR_IO,
+ * AC_ERR_NOMEM. */
 AC_API ac_status ac_quant_write_trt_cache(const ac_quant_table *t, const char *path, ac_diag *d);
 AC_API ac_status ac_quant_write_json(const ac_quant_table *t, const char *path, ac_diag *d);
 AC_API ac_status ac_quant_write_text(const ac_quant_table *t, const char *path, ac_diag *d);

@@ -34,6 +34,10 @@ struct ac_calib {
     int64_t count, cap;
     int32_t *slots;  /* open-addressing hash table of tensor indices, -1 = empty */
     int64_t n_slots; /* power of two, >= 2 * cap */
+    /* Observe's second set of histograms (2 * nbins counts, zero between calls): odd elements
+     * count here so consecutive increments of one bin (the zeros after a Relu) do not wait for
+     * each other; added into the tensor's histograms at the end of each call. */
+    uint64_t *scratch;
 };
 
 /* ---- histogram.c ---------------------------------------------------------------------- */

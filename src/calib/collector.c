@@ -53,6 +53,7 @@ void ac_calib_free(ac_calib *c) {
         ac_calib_tensor_free(c->tensors[i]);
     ac_free(c->tensors);
     ac_free(c->slots);
+    ac_free(c->scratch);
     ac_free(c);
 }
 
@@ -142,8 +143,129 @@ void ac_calib_insert(ac_calib *c, ac_calib_tensor *t) {
 
 /* ---- observe ------------------------------------------------------------------------------ */
 
+#define CHUNK 256 /* bin indices computed per block, so that loop vectorises */
+
+/* max |x| of finite floats, as the max of their bit patterns with the sign cleared: for
+ * non-negative floats integer order is numeric order, and an integer max vectorises where a
+ * float one would need -ffinite-math-only. */
+static float max_abs(const float *xs, int64_t m) {
+    uint32_t mx = 0;
+    for (int64_t i = 0; i < m; i++) {
+        uint32_t u;
+        memcpy(&u, &xs[i], sizeof u);
+        u &= 0x7fffffffu;
+        mx = u > mx ? u : mx;
+    }
+    float f;
+    memcpy(&f, &mx, sizeof f);
+    return f;
+}
+
+/* Bin indices of xs[0..m) at the tensor's widths, and the block's max |x|. Float arithmetic
+ * when 2^-e is a normal float: multiplying by a power of two is then exact unless the product
+ * is subnormal, and a subnormal product is below 1, whose floor rounding cannot change, except
+ * a negative product rounded to -0.0 (floor -1, not 0): the `neg_zero` term. Otherwise double,
+ * exact over the whole range (see ac_calib.h). */
+static float bin_indices_f32(const float *xs, int64_t m, float fa, float fs, int32_t *ia,
+                             int32_t *is) {
+    for (int64_t i = 0; i < m; i++) {
+        float v = xs[i];
+        ia[i] = (int32_t)(fabsf(v) * fa);
+        float q = v * fs;
+        int32_t b = (int32_t)q;
+        int32_t below = (float)b > q;
+        int32_t neg_zero = (v < 0) & (q == 0);
+        is[i] = b - (below | neg_zero);
+    }
+    return max_abs(xs, m);
+}
+
+static float bin_indices_f64(const float *xs, int64_t m, double da, double ds, int32_t *ia,
+                             int32_t *is) {
+    for (int64_t i = 0; i < m; i++) {
+        float v = xs[i];
+        ia[i] = (int32_t)((double)fabsf(v) * da);
+        double q = (double)v * ds;
+        int32_t b = (int32_t)q;
+        is[i] = b - ((double)b > q);
+    }
+    return max_abs(xs, m);
+}
+
+/* Adds samples x[0 .. n_samp * per) (finite, within [lo, hi], histograms already wide enough)
+ * to r's histograms and avg accumulator. */
+static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t per,
+                       int64_t n_samp, float lo, float hi) {
+    int32_t nbins = c->nbins, half = nbins / 2;
+    int fast = r->abs_e >= -126 && r->abs_e <= 126 && r->signed_e >= -126 && r->signed_e <= 126;
+    double da = ldexp(1.0, -r->abs_e), ds = ldexp(1.0, -r->signed_e);
+    float fa = (float)da, fs = (float)ds;
+    /* signed histograms offset by half so indices may be negative */
+    uint64_t *ha = r->abs_hist, *hs = r->signed_hist + half;
+    uint64_t *ha2 = c->scratch, *hs2 = c->scratch + nbins + half;
+    int32_t ia[CHUNK], is[CHUNK];
+    for (int64_t s = 0; s < n_samp; s++) {
+        const float *xs = x + s * per;
+        float smax = 0;
+        for (int64_t off = 0; off < per; off += CHUNK) {
+            int64_t m = per - off < CHUNK ? per - off : CHUNK;
+            float bmax = fast ? bin_indices_f32(xs + off, m, fa, fs, ia, is)
+                              : bin_indices_f64(xs + off, m, da, ds, ia, is);
+            if (bmax > smax) smax = bmax;
+            int64_t i = 0;
+            for (; i + 1 < m; i += 2) {
+                ha[ia[i]]++;
+                ha2[ia[i + 1]]++;
+                hs[is[i]]++;
+                hs2[is[i + 1]]++;
+            }
+            if (i < m) {
+                ha[ia[i]]++;
+                hs[is[i]]++;
+            }
+        }
+        ac_calib_acc_add_float(r->acc, smax);
+    }
+    /* fold the scratch counts back; only bins between the batch's extremes can be nonzero */
+    float amax = -lo > hi ? -lo : hi;
+    int32_t a_hi = (int32_t)((double)amax * da);
+    for (int32_t b = 0; b <= a_hi; b++) {
+        ha[b] += ha2[b];
+        ha2[b] = 0;
+    }
+    double ql = (double)lo * ds, qh = (double)hi * ds;
+    int32_t s_lo = (int32_t)floor(ql), s_hi = (int32_t)floor(qh);
+    for (int32_t b = s_lo; b <= s_hi; b++) {
+        hs[b] += hs2[b];
+        hs2[b] = 0;
+    }
+}
+
 static const char *nonfinite_name(float x) {
     return isnan(x) ? "NaN" : x > 0 ? "+Inf" : "-Inf";
+}
+
+/* Min and max of x[0..n) (n > 0) through order-preserving integer keys (a float's bits with the
+ * magnitude bits flipped when negative sort like the float, -0.0 just below +0.0), because
+ * integer min/max vectorise where float ones need -ffinite-math-only. Returns 0 if some value is
+ * NaN or infinite (the caller then finds which one, slowly). */
+static int extremes(const float *x, int64_t n, float *lo, float *hi) {
+    int32_t kmin = INT32_MAX, kmax = INT32_MIN;
+    uint32_t bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], sizeof u);
+        bad |= (u & 0x7fffffffu) >= 0x7f800000u;
+        int32_t k = (int32_t)(u ^ ((uint32_t)((int32_t)u >> 31) & 0x7fffffffu));
+        kmin = k < kmin ? k : kmin;
+        kmax = k > kmax ? k : kmax;
+    }
+    if (bad) return 0;
+    uint32_t a = (uint32_t)kmin ^ ((uint32_t)(kmin >> 31) & 0x7fffffffu);
+    uint32_t b = (uint32_t)kmax ^ ((uint32_t)(kmax >> 31) & 0x7fffffffu);
+    memcpy(lo, &a, sizeof a);
+    memcpy(hi, &b, sizeof b);
+    return 1;
 }
 
 ac_status ac_calib_observe(ac_calib *c, const char *name, const ac_tensor *t,
@@ -176,7 +298,9 @@ ac_status ac_calib_observe(ac_calib *c, const char *name, const ac_tensor *t,
     /* Pass 1 validates and finds the batch's extremes before anything is recorded, so a failing
      * batch leaves the statistics as they were. */
     float lo = 0, hi = 0;
-    for (int64_t i = 0; i < numel; i++) {
+    if (numel > 0 && extremes(x, numel, &lo, &hi)) {
+        /* finite everywhere; lo/hi hold the extremes */
+    } else for (int64_t i = 0; i < numel; i++) {
         float v = x[i];
         if (!isfinite(v)) {
             ac_diag_where(d, "tensor \"%s\"", name);
@@ -194,6 +318,10 @@ ac_status ac_calib_observe(ac_calib *c, const char *name, const ac_tensor *t,
     if (lo == 0) lo = 0.0f;
     if (hi == 0) hi = 0.0f;
 
+    if (!c->scratch) {
+        c->scratch = ac_calloc(2 * (size_t)c->nbins, sizeof *c->scratch);
+        if (!c->scratch) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory for histogram scratch");
+    }
     uint64_t hash = ac_calib_hash(name, name_len);
     ac_calib_tensor *r = ac_calib_lookup(c, name, name_len, hash);
     if (!r) {
@@ -204,7 +332,7 @@ ac_status ac_calib_observe(ac_calib *c, const char *name, const ac_tensor *t,
     }
     if (numel == 0) return AC_OK;
 
-    int32_t nbins = c->nbins, half = nbins / 2;
+    int32_t nbins = c->nbins;
     double amax = -(double)lo > (double)hi ? -(double)lo : (double)hi;
     int32_t e = ac_calib_abs_e_for(amax, nbins);
     if (e > r->abs_e) {
@@ -218,24 +346,7 @@ ac_status ac_calib_observe(ac_calib *c, const char *name, const ac_tensor *t,
         ac_calib_coarsen_signed(r->signed_hist, nbins, e - r->signed_e);
         r->signed_e = e;
     }
-    /* x * 2^-e is exact in double here (see the header), so truncation is an exact floor */
-    double inv_a = ldexp(1.0, -r->abs_e), inv_s = ldexp(1.0, -r->signed_e);
-    uint64_t *ha = r->abs_hist, *hs = r->signed_hist;
-    for (int64_t s = 0; s < n_samp; s++) {
-        const float *xs = x + s * per;
-        float smax = 0;
-        for (int64_t i = 0; i < per; i++) {
-            float v = xs[i];
-            float a = fabsf(v);
-            if (a > smax) smax = a;
-            ha[(int64_t)((double)a * inv_a)]++;
-            double q = (double)v * inv_s;
-            int64_t b = (int64_t)q;
-            if ((double)b > q) b--;
-            hs[b + half]++;
-        }
-        ac_calib_acc_add_float(r->acc, smax);
-    }
+    add_values(c, r, x, per, n_samp, lo, hi);
     if (r->n_values == 0) {
         r->min = lo;
         r->max = hi;
@@ -324,6 +435,7 @@ size_t ac_calib_bytes(const ac_calib *c) {
     for (int64_t i = 0; i < c->count; i++)
         n += sizeof(ac_calib_tensor) + c->tensors[i]->name_len + 1 +
              2 * (size_t)c->nbins * sizeof(uint64_t);
+    if (c->scratch) n += 2 * (size_t)c->nbins * sizeof *c->scratch;
     return n;
 }
 

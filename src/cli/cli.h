@@ -23,5 +23,9 @@ int ac_cli_usage_error(const char *cmd, const char *fmt, ...) AC_PRINTF(2, 3);
 int ac_cmd_inspect(int argc, char **argv);
 int ac_cmd_infer(int argc, char **argv);
 int ac_cmd_bench(int argc, char **argv);
+int ac_cmd_eval(int argc, char **argv);
+int ac_cmd_calibrate(int argc, char **argv);
+int ac_cmd_merge(int argc, char **argv);
+int ac_cmd_quantize(int argc, char **argv);
 
 #endif

@@ -18,6 +18,16 @@ static const char usage_text[] =
     "                           run the model on TensorProto files, write DIR/output_K.pb\n"
     "  bench MODEL [--threads N] [--batch N] [--shape AxBxC] [--iters N] [--json] [--profile]\n"
     "                           time whole-model runs (median, min ms); per-node profile\n"
+    "  calibrate --model MODEL --data DIR --save-stats FILE [--method NAME] [--num-images N]\n"
+    "            [--shard i/n] [--batch N] [--threads N] [--preprocess YAML] [--inputs A.pb...]\n"
+    "                           run MODEL over calibration images, save streaming statistics\n"
+    "  merge OUT IN...          merge statistics files (shards merge exactly)\n"
+    "  quantize --model MODEL (--stats FILE | --data DIR ...) --out DIR [--mode ort|tensorrt]\n"
+    "           [--method NAME] [--per-tensor] [--skip-nodes a,b] [--op-types Conv,Gemm] ...\n"
+    "                           write the INT8 QDQ model, calibration tables and deploy yaml\n"
+    "  eval --model M --task cls|det|seg (--data F | --images DIR [--masks DIR]) [--json]\n"
+    "       [--threads N] [--batch N] [--num-images N] [--shard i/n] [--save-state F]\n"
+    "                           accuracy: top1/top5, COCO mAP/AP50 or mIoU (eval --help)\n"
     "  help                     this text\n"
     "  version                  print the version\n"
     "\n"
@@ -82,6 +92,10 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "inspect")) return ac_cmd_inspect(argc - 1, argv + 1);
     if (!strcmp(cmd, "infer")) return ac_cmd_infer(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench")) return ac_cmd_bench(argc - 1, argv + 1);
+    if (!strcmp(cmd, "eval")) return ac_cmd_eval(argc - 1, argv + 1);
+    if (!strcmp(cmd, "calibrate")) return ac_cmd_calibrate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "merge")) return ac_cmd_merge(argc - 1, argv + 1);
+    if (!strcmp(cmd, "quantize")) return ac_cmd_quantize(argc - 1, argv + 1);
     fprintf(stderr, "autocompress: unknown command '%s'\n\n%s", cmd, usage_text);
     return AC_EXIT_BAD_INPUT;
 }

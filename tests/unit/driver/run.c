@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+#include "check_util.h"
+
+Suite *ac_test_driver_suite(void);
+
+int main(void) {
+    SRunner *sr = srunner_create(ac_test_driver_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
