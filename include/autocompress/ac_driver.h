@@ -71,6 +71,9 @@ typedef struct ac_driver_opts {
     ac_isa isa;                       /* kernel cap (AC_ISA_AUTO: best / AC_ISA env) */
     int32_t queue_batches;            /* batches prepared ahead by the worker; 0 = 2 */
     int64_t max_images;               /* cap on images listed in a folder; 0 = 10,000,000 */
+    const char *const *tensors;       /* observe only these (borrowed); NULL = every float
+                                       * activation (see ac_quant_needed) */
+    int64_t n_tensors;
 } ac_driver_opts;
 
 typedef struct ac_driver_report {

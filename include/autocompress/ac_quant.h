@@ -98,6 +98,14 @@ AC_API void ac_quant_table_free(ac_quant_table *t);
 AC_API ac_status ac_quantize(const ac_model *fp32, const ac_calib *stats, const ac_quant_opts *o,
                              ac_model **out, ac_quant_table **table, ac_diag *d);
 
+/* Names of the activations ac_quantize would read statistics for with these options (the
+ * placement alone: no statistics needed). Calibration observes just these by default, which
+ * keeps the engine's fusions (a Conv's output before a folded Relu is never needed) and the
+ * histogram work to what quantization uses. Caller frees with ac_quant_names_free. */
+AC_API ac_status ac_quant_needed(const ac_model *fp32, const ac_quant_opts *o, char ***names,
+                                 int64_t *n, ac_diag *d);
+AC_API void ac_quant_names_free(char **names, int64_t n);
+
 /* Calibration tables, each written atomically:
  *  - TensorRT cache: first line "TRT-8601-EntropyCalibration2" (KL),
  *    "TRT-8601-MinMaxCalibration" (abs_max, min_max) or "TRT-8601-<method name>", then

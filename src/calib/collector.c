@@ -192,6 +192,57 @@ static float bin_indices_f64(const float *xs, int64_t m, double da, double ds, i
     return max_abs(xs, m);
 }
 
+/* Like bin_indices_* for the |x| histogram only (batches without negative values). */
+static float abs_indices(const float *xs, int64_t m, int fast, float fa, double da, int32_t *ia) {
+    if (fast)
+        for (int64_t i = 0; i < m; i++)
+            ia[i] = (int32_t)(fabsf(xs[i]) * fa);
+    else
+        for (int64_t i = 0; i < m; i++)
+            ia[i] = (int32_t)((double)fabsf(xs[i]) * da);
+    return max_abs(xs, m);
+}
+
+/* A batch with no negative value (every ReLU output) needs only the |x| histogram: for x >= 0
+ * the signed histogram's bin is the |x| bin shifted right by k = signed_e - abs_e >= 0 (its
+ * bins are 2^k times wider, boundaries nested, both anchored at 0). So the values are counted
+ * once, into the scratch counts, and the signed counts are derived from those per bin when
+ * they are folded back: the same numbers as binning each value twice, for half the work. */
+static void add_nonneg(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t per,
+                       int64_t n_samp, float hi) {
+    int32_t nbins = c->nbins, half = nbins / 2;
+    int fast = r->abs_e >= -126 && r->abs_e <= 126;
+    double da = ldexp(1.0, -r->abs_e);
+    float fa = (float)da;
+    int32_t k = r->signed_e - r->abs_e;
+    uint64_t *s1 = c->scratch, *s2 = c->scratch + nbins;
+    int32_t ia[CHUNK];
+    for (int64_t s = 0; s < n_samp; s++) {
+        const float *xs = x + s * per;
+        float smax = 0;
+        for (int64_t off = 0; off < per; off += CHUNK) {
+            int64_t m = per - off < CHUNK ? per - off : CHUNK;
+            float bmax = abs_indices(xs + off, m, fast, fa, da, ia);
+            if (bmax > smax) smax = bmax;
+            int64_t i = 0;
+            for (; i + 1 < m; i += 2) {
+                s1[ia[i]]++;
+                s2[ia[i + 1]]++;
+            }
+            if (i < m) s1[ia[i]]++;
+        }
+        ac_calib_acc_add_float(r->acc, smax);
+    }
+    uint64_t *ha = r->abs_hist, *hs = r->signed_hist + half;
+    int32_t a_hi = (int32_t)((double)hi * da);
+    for (int32_t b = 0; b <= a_hi; b++) {
+        uint64_t cnt = s1[b] + s2[b];
+        s1[b] = s2[b] = 0;
+        ha[b] += cnt;
+        hs[b >> k] += cnt;
+    }
+}
+
 /* Adds samples x[0 .. n_samp * per) (finite, within [lo, hi], histograms already wide enough)
  * to r's histograms and avg accumulator. */
 static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t per,
@@ -346,7 +397,10 @@ ac_status ac_calib_observe(ac_calib *c, const char *name, const ac_tensor *t,
         ac_calib_coarsen_signed(r->signed_hist, nbins, e - r->signed_e);
         r->signed_e = e;
     }
-    add_values(c, r, x, per, n_samp, lo, hi);
+    if (lo >= 0 && r->signed_e >= r->abs_e)
+        add_nonneg(c, r, x, per, n_samp, hi);
+    else
+        add_values(c, r, x, per, n_samp, lo, hi);
     if (r->n_values == 0) {
         r->min = lo;
         r->max = hi;

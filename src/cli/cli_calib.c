@@ -17,7 +17,9 @@ const char ac_cli_calib_usage[] =
     "  --shard i/n           every n-th image starting at i (shards merge exactly)\n"
     "  --batch N             images per run (default 1)\n"
     "  --threads N           inference threads (default: all cores)\n"
-    "  --isa LEVEL           kernel cap: ref, blas, avx2, avx512\n";
+    "  --isa LEVEL           kernel cap: ref, blas, avx2, avx512\n"
+    "  --all-tensors         collect every float activation, not only those the quantizer\n"
+    "                        reads (slower: observed tensors block fusions)\n";
 
 int ac_cli_calib_init(ac_cli_calib_args *a, int argc) {
     memset(a, 0, sizeof *a);
@@ -43,6 +45,10 @@ int ac_cli_calib_option(const char *cmd, int argc, char **argv, int *i, ac_cli_c
     const char *opt = argv[*i];
     const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
     long n;
+    if (!strcmp(opt, "--all-tensors")) {
+        a->all_tensors = 1;
+        return 1;
+    }
     if (!strcmp(opt, "--inputs")) {
         int k = *i + 1;
         while (k < argc && strncmp(argv[k], "--", 2) != 0)
@@ -105,16 +111,72 @@ int ac_cli_calib_option(const char *cmd, int argc, char **argv, int *i, ac_cli_c
     return 1;
 }
 
-int ac_cli_calibrate(const ac_model *m, const ac_cli_calib_args *a, ac_calib **out) {
+/* Union of the tensors the quantizer needs: for `qo`, or for both modes' defaults. */
+static ac_status needed_tensors(const ac_model *m, const ac_quant_opts *qo, char ***out,
+                                int64_t *n, ac_diag *d) {
+    *out = NULL;
+    *n = 0;
+    ac_quant_opts defaults[2] = {{.mode = AC_QUANT_ORT}, {.mode = AC_QUANT_TENSORRT}};
+    const ac_quant_opts *list[2] = {qo ? qo : &defaults[0], qo ? NULL : &defaults[1]};
+    char **all = NULL;
+    int64_t n_all = 0;
+    for (int k = 0; k < 2 && list[k]; k++) {
+        char **names;
+        int64_t cnt;
+        ac_status s = ac_quant_needed(m, list[k], &names, &cnt, d);
+        if (s != AC_OK) {
+            ac_quant_names_free(all, n_all);
+            return s;
+        }
+        char **grown = ac_realloc(all, (size_t)(n_all + cnt + 1) * sizeof *grown);
+        if (!grown) {
+            ac_quant_names_free(names, cnt);
+            ac_quant_names_free(all, n_all);
+            return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+        }
+        all = grown;
+        for (int64_t i = 0; i < cnt; i++) {
+            int dup = 0;
+            for (int64_t j = 0; j < n_all && !dup; j++) dup = !strcmp(all[j], names[i]);
+            if (dup) {
+                ac_free(names[i]);
+            } else {
+                all[n_all++] = names[i];
+            }
+        }
+        ac_free(names);
+    }
+    *out = all;
+    *n = n_all;
+    return AC_OK;
+}
+
+int ac_cli_calibrate(const ac_model *m, const ac_cli_calib_args *a, const ac_quant_opts *qo,
+                     ac_calib **out) {
     ac_diag d = {0};
     *out = NULL;
     ac_driver_opts o = a->o;
     o.tensor_files = (const char *const *)a->inputs;
     o.n_tensor_files = a->n_inputs;
+    char **names = NULL;
+    int64_t n_names = 0;
+    if (!a->all_tensors) {
+        if (needed_tensors(m, qo, &names, &n_names, &d) != AC_OK) {
+            ac_diag_prefix(&d, "%s", a->model);
+            return ac_cli_report(&d);
+        }
+        o.tensors = (const char *const *)names;
+        o.n_tensors = n_names;
+    }
     ac_calib *c = NULL;
-    if (ac_calib_new(NULL, &c, &d) != AC_OK) return ac_cli_report(&d);
+    if (ac_calib_new(NULL, &c, &d) != AC_OK) {
+        ac_quant_names_free(names, n_names);
+        return ac_cli_report(&d);
+    }
     ac_driver_report r;
-    if (ac_driver_run(m, a->model, &o, c, &r, &d) != AC_OK) {
+    ac_status st = ac_driver_run(m, a->model, &o, c, &r, &d);
+    ac_quant_names_free(names, n_names);
+    if (st != AC_OK) {
         ac_calib_free(c);
         return ac_cli_report(&d);
     }

@@ -5,12 +5,14 @@
 
 #include "autocompress/ac_calib.h"
 #include "autocompress/ac_driver.h"
+#include "autocompress/ac_quant.h"
 
 typedef struct ac_cli_calib_args {
     const char *model;
     const char *save_stats;
     const char **inputs; /* points into argv; capacity argc */
     int n_inputs;
+    int all_tensors; /* --all-tensors: observe every float activation */
     ac_driver_opts o;
 } ac_cli_calib_args;
 
@@ -28,8 +30,11 @@ void ac_cli_calib_release(ac_cli_calib_args *a);
 int ac_cli_calib_option(const char *cmd, int argc, char **argv, int *i, ac_cli_calib_args *a);
 
 /* Runs the driver over a's inputs with a new collector (caller frees *out) and prints the
- * one-line summary "calibrated N images ...". On failure prints the error and returns the
- * exit code (*out NULL). */
-int ac_cli_calibrate(const ac_model *m, const ac_cli_calib_args *a, ac_calib **out);
+ * one-line summary "calibrated N images ...". Unless --all-tensors was given, only the
+ * activations the quantizer reads are observed: those ac_quant_needed lists for `qo`, or, when
+ * qo is NULL (a stats file for later), for the default options of both modes. On failure
+ * prints the error and returns the exit code (*out NULL). */
+int ac_cli_calibrate(const ac_model *m, const ac_cli_calib_args *a, const ac_quant_opts *qo,
+                     ac_calib **out);
 
 #endif

@@ -112,7 +112,7 @@ int ac_cmd_calibrate(int argc, char **argv) {
         goto out;
     }
     ac_calib *c = NULL;
-    rc = ac_cli_calibrate(m, &a, &c);
+    rc = ac_cli_calibrate(m, &a, NULL, &c);
     ac_model_free(m);
     if (rc != AC_EXIT_OK) goto out;
     /* the thresholds cost more than a small model's calibration (KL tries every bin), so only

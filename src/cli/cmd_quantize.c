@@ -166,7 +166,7 @@ int ac_cmd_quantize(int argc, char **argv) {
     if (stats_path) {
         if (ac_calib_load(stats_path, NULL, &stats, &d) != AC_OK) goto fail;
     } else {
-        rc = ac_cli_calibrate(m, &a, &stats);
+        rc = ac_cli_calibrate(m, &a, &qo, &stats);
         if (rc != AC_EXIT_OK) goto out;
         if (a.save_stats && ac_calib_save(stats, a.save_stats, &d) != AC_OK) goto fail;
     }

@@ -253,6 +253,17 @@ static void *worker_main(void *arg) {
 
 /* ---- consumer ----------------------------------------------------------------------------- */
 
+/* The collector's choice (float activations), narrowed to the caller's list when it gave one:
+ * the tensors the quantizer will read (ac_quant_needed). Asked once per plan. */
+static int drv_want(const ac_value *val, void *user) {
+    const drv *v = user;
+    if (!ac_calib_want(val, v->calib)) return 0;
+    if (!v->o->tensors) return 1;
+    for (int64_t i = 0; i < v->o->n_tensors; i++)
+        if (!strcmp(v->o->tensors[i], val->name)) return 1;
+    return 0;
+}
+
 /* Names the image (and, via ac_calib, the tensor) of a NaN/Inf. ac_calib only knows the
  * sample's position in this run; the path is what the user can act on. */
 static ac_status drv_observe(const ac_value *val, const ac_tensor *t, void *user, ac_diag *d) {
@@ -417,7 +428,7 @@ ac_status ac_driver_run(const ac_model *m, const char *model_path, const ac_driv
     if (s != AC_OK) goto done;
     ac_session_opts so = {.threads = o->threads, .isa = o->isa};
     if (c) {
-        so.want = ac_calib_want;
+        so.want = drv_want;
         so.observe = drv_observe;
         so.observer_user = &v;
     }

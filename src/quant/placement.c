@@ -157,6 +157,8 @@ static ac_value *res(const ac_q_plan *p, ac_value *v) {
 }
 
 static int has_stats(const ctx *c, const ac_value *v) {
+    /* without statistics (ac_quant_needed) every float activation counts as available */
+    if (!c->stats) return 1;
     ac_calib_stats st;
     return ac_calib_find(c->stats, v->name, &st, NULL) == AC_OK;
 }
@@ -516,6 +518,20 @@ ac_status ac_q_plan_build(ac_graph *g, const ac_calib *stats, const ac_quant_opt
             if (v && p->want[v->index] && !(v->flags & AC_VALUE_INPUT))
                 p->order[p->n_order++] = v->index;
         }
+    if (!stats) {
+        /* placement only (ac_quant_needed): check_removals may later put back a Relu/Clip
+         * whose output shares a scale group with other tensors, and then its input needs
+         * statistics too */
+        for (int64_t i = 0; i < p->nn; i++) {
+            if (!p->removed[i]) continue;
+            const ac_node *n = p->nodes[i];
+            int64_t root = uf_find(p->parent, n->outputs[0]->index), members = 0;
+            for (int64_t v = 0; v < p->nv && members < 2; v++)
+                members += p->want[v] && uf_find(p->parent, v) == root;
+            if (members > 1) p->want[n->inputs[0]->index] = 1;
+        }
+        return AC_OK;
+    }
     AC_TRY(compute_ranges(&c, d));
     check_removals(&c);
     for (int64_t i = 0; i < p->nn; i++) {

@@ -99,7 +99,8 @@ typedef struct ac_q_plan {
 } ac_q_plan;
 
 /* Decides placement on g (already opset-upgraded and sorted) and computes every wanted
- * tensor's range and parameters from stats. Errors: AC_ERR_ARG (missing statistics, bad
+ * tensor's range and parameters from stats. With stats NULL it only decides placement: `want`
+ * then also marks tensors a later range check could still need (see ac_quant_needed). Errors: AC_ERR_ARG (missing statistics, bad
  * regex or op type), AC_ERR_UNSUPPORTED (non-constant weight), AC_ERR_NOMEM. */
 ac_status ac_q_plan_build(ac_graph *g, const ac_calib *stats, const ac_quant_opts *o,
                           ac_q_plan *p, ac_diag *d);

@@ -124,3 +124,46 @@ ac_status ac_quantize(const ac_model *fp32, const ac_calib *stats, const ac_quan
     *out = m;
     return AC_OK;
 }
+
+ac_status ac_quant_needed(const ac_model *fp32, const ac_quant_opts *o, char ***names,
+                          int64_t *n, ac_diag *d) {
+    *names = NULL;
+    *n = 0;
+    if (!fp32 || !o || (unsigned)o->mode >= AC_QUANT_MODE_COUNT)
+        return AC_FAIL(d, AC_ERR_ARG, "ac_quant_needed: model and valid opts are required");
+    ac_model *m = NULL;
+    ac_q_plan p;
+    memset(&p, 0, sizeof p);
+    /* the same preparation as ac_quantize, so the placement is the one it will make */
+    ac_status s = ac_model_clone(fp32, &m, d);
+    if (s == AC_OK && !o->per_tensor_weights) s = ac_q_upgrade_opset(m, d);
+    if (s == AC_OK) s = ac_graph_sort(ac_model_graph(m), d);
+    if (s == AC_OK) s = ac_q_plan_build(ac_model_graph(m), NULL, o, &p, d);
+    char **out = NULL;
+    int64_t k = 0;
+    if (s == AC_OK) {
+        out = ac_calloc((size_t)p.nv + 1, sizeof *out);
+        if (!out) s = AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+        for (int64_t v = 0; s == AC_OK && v < p.nv; v++) {
+            if (!p.want[v]) continue;
+            out[k] = ac_strdup(p.g->values[v]->name);
+            if (!out[k]) s = AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+            else k++;
+        }
+    }
+    ac_q_plan_free(&p);
+    ac_model_free(m);
+    if (s != AC_OK) {
+        ac_quant_names_free(out, k);
+        return s;
+    }
+    *names = out;
+    *n = k;
+    return AC_OK;
+}
+
+void ac_quant_names_free(char **names, int64_t n) {
+    if (!names) return;
+    for (int64_t i = 0; i < n; i++) ac_free(names[i]);
+    ac_free(names);
+}

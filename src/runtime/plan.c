@@ -360,10 +360,13 @@ static rt_act act_of(const rt_plan *p, const rt_node *a) {
     return r;
 }
 
+/* Ops whose kernels apply n->act to their output: Conv/Gemm/MatMul/ConvTranspose, and the
+ * broadcasting binary ops (a residual Add followed by ReLU is the common case). */
 static int fusable_producer(const rt_node *n) {
     const char *op = n->src->op_type;
     return (!strcmp(op, "Conv") || !strcmp(op, "Gemm") || !strcmp(op, "ConvTranspose") ||
-            !strcmp(op, "MatMul")) &&
+            !strcmp(op, "MatMul") || !strcmp(op, "Add") || !strcmp(op, "Sub") ||
+            !strcmp(op, "Mul") || !strcmp(op, "Div")) &&
            n->out[0] && n->out[0]->dtype == AC_DTYPE_F32;
 }
 

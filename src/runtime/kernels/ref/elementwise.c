@@ -374,6 +374,8 @@ static void bin_task(void *user, int64_t task, int32_t thread) {
                                                    load_as_double(j->tb, B, i * sb)));
         } else if (fn) {
             fn(j->kind, A, B, Y, inner, sa, sb);
+            /* an activation the planner fused into this Add/Sub/Mul/Div (float only) */
+            if (j->n->act.kind != RT_ACT_NONE) rt_act_apply(&j->n->act, (float *)Y, inner);
         }
     }
 }
