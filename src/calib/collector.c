@@ -145,10 +145,19 @@ void ac_calib_insert(ac_calib *c, ac_calib_tensor *t) {
 
 #define CHUNK 256 /* bin indices computed per block, so that loop vectorises */
 
+/* The library is built for baseline x86-64; these loops are worth AVX2/AVX-512, so GCC builds
+ * one clone per ISA and picks by CPU at load time (ifunc). Results are the same in every clone:
+ * integer min/max and exact power-of-two scaling. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define AC_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define AC_VECTOR_CLONES
+#endif
+
 /* max |x| of finite floats, as the max of their bit patterns with the sign cleared: for
  * non-negative floats integer order is numeric order, and an integer max vectorises where a
  * float one would need -ffinite-math-only. */
-static float max_abs(const float *xs, int64_t m) {
+AC_VECTOR_CLONES static float max_abs(const float *xs, int64_t m) {
     uint32_t mx = 0;
     for (int64_t i = 0; i < m; i++) {
         uint32_t u;
@@ -166,7 +175,8 @@ static float max_abs(const float *xs, int64_t m) {
  * is subnormal, and a subnormal product is below 1, whose floor rounding cannot change, except
  * a negative product rounded to -0.0 (floor -1, not 0): the `neg_zero` term. Otherwise double,
  * exact over the whole range (see ac_calib.h). */
-static float bin_indices_f32(const float *xs, int64_t m, float fa, float fs, int32_t *ia,
+AC_VECTOR_CLONES static float bin_indices_f32(const float *xs, int64_t m, float fa, float fs,
+                                              int32_t *ia,
                              int32_t *is) {
     for (int64_t i = 0; i < m; i++) {
         float v = xs[i];
@@ -193,7 +203,8 @@ static float bin_indices_f64(const float *xs, int64_t m, double da, double ds, i
 }
 
 /* Like bin_indices_* for the |x| histogram only (batches without negative values). */
-static float abs_indices(const float *xs, int64_t m, int fast, float fa, double da, int32_t *ia) {
+AC_VECTOR_CLONES static float abs_indices(const float *xs, int64_t m, int fast, float fa,
+                                          double da, int32_t *ia) {
     if (fast)
         for (int64_t i = 0; i < m; i++)
             ia[i] = (int32_t)(fabsf(xs[i]) * fa);
@@ -300,7 +311,7 @@ static const char *nonfinite_name(float x) {
  * magnitude bits flipped when negative sort like the float, -0.0 just below +0.0), because
  * integer min/max vectorise where float ones need -ffinite-math-only. Returns 0 if some value is
  * NaN or infinite (the caller then finds which one, slowly). */
-static int extremes(const float *x, int64_t n, float *lo, float *hi) {
+AC_VECTOR_CLONES static int extremes(const float *x, int64_t n, float *lo, float *hi) {
     int32_t kmin = INT32_MAX, kmax = INT32_MIN;
     uint32_t bad = 0;
     for (int64_t i = 0; i < n; i++) {
