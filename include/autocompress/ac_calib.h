@@ -85,6 +85,10 @@ AC_API void ac_calib_free(ac_calib *c);
 /* Sets the image index reported for the next observations through ac_calib_observer (the index
  * of the first image of the batch about to run). */
 AC_API void ac_calib_set_image(ac_calib *c, int64_t first_image_index);
+/* Lends a thread pool (borrowed; NULL = none) that ac_calib_observe may split big batches over.
+ * The session's own pool (ac_session_threadpool) is idle while its observer runs. The
+ * statistics do not depend on it: counts add exactly and maxima are exact. */
+AC_API void ac_calib_set_threadpool(ac_calib *c, ac_threadpool *pool);
 
 /* Adds one batch of tensor `name` (F32, any rank; axis 0 = samples) to its statistics; the
  * first observation of a name creates its entry. `t` is borrowed for the call; its name field

@@ -93,6 +93,10 @@ typedef struct ac_node_profile {
 } ac_node_profile;
 AC_API int32_t ac_session_profile(const ac_session *s, const ac_node_profile **out);
 
+/* The session's thread pool (owned by the session). Idle while an observer runs, so observers
+ * may use it for their own work inside the callback (the calibration collector does). */
+AC_API ac_threadpool *ac_session_threadpool(ac_session *s);
+
 /* Bytes of activation memory the current plan uses (0 before the first run). */
 AC_API size_t ac_session_activation_bytes(const ac_session *s);
 

@@ -37,7 +37,11 @@ struct ac_calib {
     /* Observe's second set of histograms (2 * nbins counts, zero between calls): odd elements
      * count here so consecutive increments of one bin (the zeros after a Relu) do not wait for
      * each other; added into the tensor's histograms at the end of each call. */
-    uint64_t *scratch;
+    uint64_t *scratch; /* tasks x 4 x nbins counts, zero between calls (see add_values) */
+    size_t scratch_len;
+    float *pmax; /* tasks x samples: per-range maxima of one call */
+    size_t pmax_len;
+    ac_threadpool *pool; /* lent by the caller for big batches; NULL = one thread */
 };
 
 /* ---- histogram.c ---------------------------------------------------------------------- */

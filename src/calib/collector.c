@@ -54,7 +54,12 @@ void ac_calib_free(ac_calib *c) {
     ac_free(c->tensors);
     ac_free(c->slots);
     ac_free(c->scratch);
+    ac_free(c->pmax);
     ac_free(c);
+}
+
+void ac_calib_set_threadpool(ac_calib *c, ac_threadpool *pool) {
+    if (c) c->pool = pool;
 }
 
 void ac_calib_set_image(ac_calib *c, int64_t first_image_index) {
@@ -214,92 +219,144 @@ AC_VECTOR_CLONES static float abs_indices(const float *xs, int64_t m, int fast, 
     return max_abs(xs, m);
 }
 
-/* A batch with no negative value (every ReLU output) needs only the |x| histogram: for x >= 0
- * the signed histogram's bin is the |x| bin shifted right by k = signed_e - abs_e >= 0 (its
- * bins are 2^k times wider, boundaries nested, both anchored at 0). So the values are counted
- * once, into the scratch counts, and the signed counts are derived from those per bin when
- * they are folded back: the same numbers as binning each value twice, for half the work. */
-static void add_nonneg(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t per,
-                       int64_t n_samp, float hi) {
-    int32_t nbins = c->nbins, half = nbins / 2;
-    int fast = r->abs_e >= -126 && r->abs_e <= 126;
-    double da = ldexp(1.0, -r->abs_e);
-    float fa = (float)da;
-    int32_t k = r->signed_e - r->abs_e;
-    uint64_t *s1 = c->scratch, *s2 = c->scratch + nbins;
-    int32_t ia[CHUNK];
-    for (int64_t s = 0; s < n_samp; s++) {
-        const float *xs = x + s * per;
+/* ---- binning a batch ----------------------------------------------------------------------
+ *
+ * The batch's elements are cut into `tasks` contiguous ranges (one per pool thread, or one).
+ * Each range counts into its own scratch (4 x nbins: |x| and signed counts, each twice so that
+ * consecutive increments of one bin, like the zeros after a ReLU, do not wait on each other)
+ * and records the max |x| of every sample it touches. The fold then adds all scratch counts
+ * into the tensor's histograms and combines the per-sample maxima in sample order. Counts add
+ * exactly and maxima are exact, so any split gives the same statistics as one thread.
+ *
+ * A batch with no negative value (every ReLU output) is counted once, in the |x| scratch: for
+ * x >= 0 the signed bin is the |x| bin shifted right by k = signed_e - abs_e >= 0 (its bins are
+ * 2^k times wider, boundaries nested, both anchored at 0), so the signed counts are derived
+ * per bin at the fold. */
+
+typedef struct bin_job {
+    int32_t nbins;
+    const float *x;
+    int64_t per, n_samp, numel, tasks;
+    int nonneg, fast;
+    float fa, fs;
+    double da, ds;
+    uint64_t *scratch; /* tasks x 4 x nbins */
+    float *pmax;       /* tasks x n_samp */
+} bin_job;
+
+static void bin_range(void *user, int64_t t, int32_t thread) {
+    (void)thread; /* each task owns scratch by task index: the split is the same on any pool */
+    const bin_job *j = user;
+    int32_t nbins = j->nbins, half = nbins / 2;
+    uint64_t *sa0 = j->scratch + (size_t)t * 4 * (size_t)nbins, *sa1 = sa0 + nbins;
+    uint64_t *ss0 = sa1 + nbins + half, *ss1 = ss0 + nbins; /* signed: offset by half */
+    float *pm = j->pmax + t * j->n_samp;
+    int64_t e0 = j->numel * t / j->tasks, e1 = j->numel * (t + 1) / j->tasks;
+    int32_t ia[CHUNK], is[CHUNK];
+    for (int64_t e = e0; e < e1;) {
+        int64_t smp = e / j->per, send = (smp + 1) * j->per;
+        int64_t stop = send < e1 ? send : e1;
         float smax = 0;
-        for (int64_t off = 0; off < per; off += CHUNK) {
-            int64_t m = per - off < CHUNK ? per - off : CHUNK;
-            float bmax = abs_indices(xs + off, m, fast, fa, da, ia);
+        for (; e < stop; e += CHUNK) {
+            int64_t m = stop - e < CHUNK ? stop - e : CHUNK;
+            const float *xs = j->x + e;
+            float bmax;
+            if (j->nonneg) {
+                bmax = abs_indices(xs, m, j->fast, j->fa, j->da, ia);
+            } else {
+                bmax = j->fast ? bin_indices_f32(xs, m, j->fa, j->fs, ia, is)
+                               : bin_indices_f64(xs, m, j->da, j->ds, ia, is);
+            }
             if (bmax > smax) smax = bmax;
             int64_t i = 0;
             for (; i + 1 < m; i += 2) {
-                s1[ia[i]]++;
-                s2[ia[i + 1]]++;
+                sa0[ia[i]]++;
+                sa1[ia[i + 1]]++;
             }
-            if (i < m) s1[ia[i]]++;
+            if (i < m) sa0[ia[i]]++;
+            if (!j->nonneg) {
+                for (i = 0; i + 1 < m; i += 2) {
+                    ss0[is[i]]++;
+                    ss1[is[i + 1]]++;
+                }
+                if (i < m) ss0[is[i]]++;
+            }
+            if (e + m > stop) break;
         }
-        ac_calib_acc_add_float(r->acc, smax);
-    }
-    uint64_t *ha = r->abs_hist, *hs = r->signed_hist + half;
-    int32_t a_hi = (int32_t)((double)hi * da);
-    for (int32_t b = 0; b <= a_hi; b++) {
-        uint64_t cnt = s1[b] + s2[b];
-        s1[b] = s2[b] = 0;
-        ha[b] += cnt;
-        hs[b >> k] += cnt;
+        e = stop;
+        if (smax > pm[smp]) pm[smp] = smax;
     }
 }
 
+/* Scratch for `tasks` ranges and their per-sample maxima (grown, never shrunk). */
+static ac_status bin_buffers(ac_calib *c, int64_t tasks, int64_t n_samp, ac_diag *d) {
+    size_t need = (size_t)tasks * 4 * (size_t)c->nbins;
+    if (need > c->scratch_len) {
+        uint64_t *p = ac_calloc(need, sizeof *p);
+        if (!p) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory for histogram scratch");
+        ac_free(c->scratch);
+        c->scratch = p;
+        c->scratch_len = need;
+    }
+    size_t pneed = (size_t)(tasks * n_samp);
+    if (pneed > c->pmax_len) {
+        float *p = ac_malloc_array(pneed, sizeof *p);
+        if (!p) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory for per-sample maxima");
+        ac_free(c->pmax);
+        c->pmax = p;
+        c->pmax_len = pneed;
+    }
+    return AC_OK;
+}
+
 /* Adds samples x[0 .. n_samp * per) (finite, within [lo, hi], histograms already wide enough)
- * to r's histograms and avg accumulator. */
+ * to r's histograms and avg accumulator; the buffers must be ready for `tasks`. */
 static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t per,
-                       int64_t n_samp, float lo, float hi) {
+                       int64_t n_samp, float lo, float hi, int64_t tasks) {
     int32_t nbins = c->nbins, half = nbins / 2;
-    int fast = r->abs_e >= -126 && r->abs_e <= 126 && r->signed_e >= -126 && r->signed_e <= 126;
-    double da = ldexp(1.0, -r->abs_e), ds = ldexp(1.0, -r->signed_e);
-    float fa = (float)da, fs = (float)ds;
-    /* signed histograms offset by half so indices may be negative */
+    int nonneg = lo >= 0 && r->signed_e >= r->abs_e;
+    bin_job j = {.nbins = nbins, .x = x, .per = per, .n_samp = n_samp,
+                 .numel = per * n_samp, .tasks = tasks, .nonneg = nonneg,
+                 .scratch = c->scratch, .pmax = c->pmax};
+    j.fast = r->abs_e >= -126 && r->abs_e <= 126 &&
+             (nonneg || (r->signed_e >= -126 && r->signed_e <= 126));
+    j.da = ldexp(1.0, -r->abs_e);
+    j.ds = ldexp(1.0, -r->signed_e);
+    j.fa = (float)j.da;
+    j.fs = (float)j.ds;
+    for (int64_t i = 0; i < tasks * n_samp; i++) c->pmax[i] = 0.0f;
+    if (tasks > 1)
+        ac_threadpool_run(c->pool, tasks, bin_range, &j);
+    else
+        bin_range(&j, 0, 0);
+
+    /* fold: only bins between the batch's extremes can be nonzero */
     uint64_t *ha = r->abs_hist, *hs = r->signed_hist + half;
-    uint64_t *ha2 = c->scratch, *hs2 = c->scratch + nbins + half;
-    int32_t ia[CHUNK], is[CHUNK];
-    for (int64_t s = 0; s < n_samp; s++) {
-        const float *xs = x + s * per;
-        float smax = 0;
-        for (int64_t off = 0; off < per; off += CHUNK) {
-            int64_t m = per - off < CHUNK ? per - off : CHUNK;
-            float bmax = fast ? bin_indices_f32(xs + off, m, fa, fs, ia, is)
-                              : bin_indices_f64(xs + off, m, da, ds, ia, is);
-            if (bmax > smax) smax = bmax;
-            int64_t i = 0;
-            for (; i + 1 < m; i += 2) {
-                ha[ia[i]]++;
-                ha2[ia[i + 1]]++;
-                hs[is[i]]++;
-                hs2[is[i + 1]]++;
-            }
-            if (i < m) {
-                ha[ia[i]]++;
-                hs[is[i]]++;
+    float amax = -lo > hi ? -lo : hi;
+    int32_t a_hi = (int32_t)((double)amax * j.da);
+    int32_t k = r->signed_e - r->abs_e;
+    for (int64_t t = 0; t < tasks; t++) {
+        uint64_t *sa0 = c->scratch + (size_t)t * 4 * (size_t)nbins, *sa1 = sa0 + nbins;
+        for (int32_t b = 0; b <= a_hi; b++) {
+            uint64_t cnt = sa0[b] + sa1[b];
+            sa0[b] = sa1[b] = 0;
+            ha[b] += cnt;
+            if (nonneg) hs[b >> k] += cnt;
+        }
+        if (!nonneg) {
+            uint64_t *ss0 = sa1 + nbins + half, *ss1 = ss0 + nbins;
+            int32_t s_lo = (int32_t)floor((double)lo * j.ds), s_hi = (int32_t)floor((double)hi * j.ds);
+            for (int32_t b = s_lo; b <= s_hi; b++) {
+                hs[b] += ss0[b] + ss1[b];
+                ss0[b] = ss1[b] = 0;
             }
         }
+    }
+    for (int64_t s = 0; s < n_samp; s++) {
+        float smax = 0;
+        for (int64_t t = 0; t < tasks; t++)
+            if (c->pmax[t * n_samp + s] > smax) smax = c->pmax[t * n_samp + s];
         ac_calib_acc_add_float(r->acc, smax);
-    }
-    /* fold the scratch counts back; only bins between the batch's extremes can be nonzero */
-    float amax = -lo > hi ? -lo : hi;
-    int32_t a_hi = (int32_t)((double)amax * da);
-    for (int32_t b = 0; b <= a_hi; b++) {
-        ha[b] += ha2[b];
-        ha2[b] = 0;
-    }
-    double ql = (double)lo * ds, qh = (double)hi * ds;
-    int32_t s_lo = (int32_t)floor(ql), s_hi = (int32_t)floor(qh);
-    for (int32_t b = s_lo; b <= s_hi; b++) {
-        hs[b] += hs2[b];
-        hs2[b] = 0;
     }
 }
 
@@ -380,10 +437,12 @@ ac_status ac_calib_observe(ac_calib *c, const char *name, const ac_tensor *t,
     if (lo == 0) lo = 0.0f;
     if (hi == 0) hi = 0.0f;
 
-    if (!c->scratch) {
-        c->scratch = ac_calloc(2 * (size_t)c->nbins, sizeof *c->scratch);
-        if (!c->scratch) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory for histogram scratch");
-    }
+    /* Split big batches over the pool the caller lent (the session's, idle while its observer
+     * runs); small ones are not worth the hand-off. */
+    int64_t tasks = 1;
+    if (c->pool && ac_threadpool_size(c->pool) > 1 && numel >= (1 << 15))
+        tasks = ac_threadpool_size(c->pool);
+    AC_TRY(bin_buffers(c, tasks, n_samp > 0 ? n_samp : 1, d));
     uint64_t hash = ac_calib_hash(name, name_len);
     ac_calib_tensor *r = ac_calib_lookup(c, name, name_len, hash);
     if (!r) {
@@ -408,10 +467,7 @@ ac_status ac_calib_observe(ac_calib *c, const char *name, const ac_tensor *t,
         ac_calib_coarsen_signed(r->signed_hist, nbins, e - r->signed_e);
         r->signed_e = e;
     }
-    if (lo >= 0 && r->signed_e >= r->abs_e)
-        add_nonneg(c, r, x, per, n_samp, hi);
-    else
-        add_values(c, r, x, per, n_samp, lo, hi);
+    add_values(c, r, x, per, n_samp, lo, hi, tasks);
     if (r->n_values == 0) {
         r->min = lo;
         r->max = hi;
@@ -500,7 +556,7 @@ size_t ac_calib_bytes(const ac_calib *c) {
     for (int64_t i = 0; i < c->count; i++)
         n += sizeof(ac_calib_tensor) + c->tensors[i]->name_len + 1 +
              2 * (size_t)c->nbins * sizeof(uint64_t);
-    if (c->scratch) n += 2 * (size_t)c->nbins * sizeof *c->scratch;
+    n += c->scratch_len * sizeof *c->scratch + c->pmax_len * sizeof *c->pmax;
     return n;
 }
 

@@ -437,6 +437,7 @@ ac_status ac_driver_run(const ac_model *m, const char *model_path, const ac_driv
         ac_diag_prefix(d, "%s", model_path);
         goto done;
     }
+    if (c) ac_calib_set_threadpool(c, ac_session_threadpool(sess));
     if (pthread_create(&worker, NULL, worker_main, &v) != 0) {
         s = AC_FAIL(d, AC_ERR_INTERNAL, "cannot start the decoding thread");
         goto done;
@@ -502,6 +503,7 @@ done:
         rep->infer_seconds = t_infer;
         rep->wait_seconds = t_wait;
     }
+    if (c) ac_calib_set_threadpool(c, NULL); /* the pool dies with the session */
     ac_session_free(sess);
     teardown(&v);
     pthread_cond_destroy(&v.cv);

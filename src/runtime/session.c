@@ -269,3 +269,5 @@ int32_t ac_session_profile(const ac_session *s, const ac_node_profile **out) {
 size_t ac_session_activation_bytes(const ac_session *s) {
     return s->plan ? s->plan->act_bytes : 0;
 }
+
+ac_threadpool *ac_session_threadpool(ac_session *s) { return s ? s->pool : NULL; }

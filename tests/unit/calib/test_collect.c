@@ -292,6 +292,40 @@ START_TEST(order_and_batching_independent) {
 }
 END_TEST
 
+/* Big batches split over a lent thread pool (1, 2 and 3 ranges, uneven sizes, samples cut
+ * between ranges, ReLU-like and signed data) save exactly what one thread saves. */
+START_TEST(thread_pool_split_is_exact) {
+    enum { SAMPLES = 3, PER = 50000 };
+    float *x = malloc(SAMPLES * PER * sizeof *x);
+    ac_test_rng r = {.s = 5};
+    for (int i = 0; i < SAMPLES * PER; i++) x[i] = ac_test_rng_float(&r) * (float)(1 + i % 7);
+    float *relu = malloc(SAMPLES * PER * sizeof *relu);
+    for (int i = 0; i < SAMPLES * PER; i++) relu[i] = x[i] > 0 ? x[i] : 0.0f;
+    ac_calib *ref = ct_new(0);
+    for (int k = 0; k < 3; k++) {
+        ct_observe(ref, "signed", x + k * 7, SAMPLES, PER - 7, k);
+        ct_observe(ref, "relu", relu + k * 5, SAMPLES, PER - 5, k);
+    }
+    for (int32_t threads = 2; threads <= 3; threads++) {
+        ac_threadpool *pool;
+        ck_assert_int_eq(ac_threadpool_new(threads, &pool, NULL), AC_OK);
+        ac_calib *c = ct_new(0);
+        ac_calib_set_threadpool(c, pool);
+        for (int k = 0; k < 3; k++) {
+            ct_observe(c, "signed", x + k * 7, SAMPLES, PER - 7, k);
+            ct_observe(c, "relu", relu + k * 5, SAMPLES, PER - 5, k);
+        }
+        ac_calib_set_threadpool(c, NULL);
+        assert_same_bytes(ref, c, threads == 2 ? "pool of 2" : "pool of 3");
+        ac_calib_free(c);
+        ac_threadpool_free(pool);
+    }
+    ac_calib_free(ref);
+    free(x);
+    free(relu);
+}
+END_TEST
+
 START_TEST(merge_equals_union) {
     make_stream();
     int all[N_IMG];
@@ -410,6 +444,7 @@ Suite *ac_test_calib_collect_suite(void) {
     tcase_set_timeout(tx, 60);
     tcase_add_test(tx, order_and_batching_independent);
     tcase_add_test(tx, merge_equals_union);
+    tcase_add_test(tx, thread_pool_split_is_exact);
     tcase_add_test(tx, merge_errors);
     suite_add_tcase(s, tx);
     return s;
