@@ -6,7 +6,8 @@
  *       (model.onnx, calibration.cache / .json / _table.txt, the deploy yaml);
  *   qdq_make compare REF.pb GOT.pb [--bound B] [--step S]
  *       prints cosine, SQNR (dB) and max |ref - got| of two tensors; with --bound, exits 1
- *       when an element differs by more than B; with --step, the share of elements within S;
+ *       when an element differs by more than B; with --step, the shares of elements within S
+ *       and of bit-identical elements;
  *   qdq_make step MODEL
  *       prints, per graph output, the largest scale among the activation DequantizeLinear
  *       nodes nearest above it (the quantization step of what feeds that output). */
@@ -102,10 +103,11 @@ static int cmd_compare(int argc, char **argv) {
     } else {
         const float *x = a->data, *y = b->data;
         double dot = 0, nx = 0, ny = 0, err = 0, maxd = 0;
-        int64_t within = 0;
+        int64_t within = 0, exact = 0;
         for (int64_t i = 0; i < a->numel; i++) {
             double e = (double)x[i] - (double)y[i];
             within += fabs(e) <= step;
+            exact += x[i] == y[i];
             dot += (double)x[i] * y[i], nx += (double)x[i] * x[i], ny += (double)y[i] * y[i];
             err += e * e;
             if (fabs(e) > maxd) maxd = fabs(e);
@@ -114,8 +116,9 @@ static int cmd_compare(int argc, char **argv) {
         double sqnr = err > 0 ? 10.0 * log10(nx / err) : INFINITY;
         printf("cosine %.6f sqnr_db %.2f max_abs %.6g", cosv, sqnr, maxd);
         if (step > 0)
-            printf(" step %.6g within_one_step %.4f", step,
-                   a->numel ? (double)within / (double)a->numel : 1.0);
+            printf(" step %.6g within_one_step %.4f bit_exact %.4f", step,
+                   a->numel ? (double)within / (double)a->numel : 1.0,
+                   a->numel ? (double)exact / (double)a->numel : 1.0);
         if (bound >= 0) {
             printf(" bound %.6g", bound);
             if (maxd > bound) rc = 1;

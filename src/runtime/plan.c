@@ -269,7 +269,9 @@ static int const_f32(const rt_tensor *t) {
 static ac_status fold_batchnorm(rt_plan *p, ac_diag *d) {
     for (int64_t i = 0; i < p->n_nodes; i++) {
         rt_node *c = &p->nodes[i];
-        if (c->dead || strcmp(c->src->op_type, "Conv") || c->act.kind || c->sum) continue;
+        if (c->dead || rt_qdq_fused(c) || strcmp(c->src->op_type, "Conv") || c->act.kind ||
+            c->sum || c->n_in < 2)
+            continue;
         if (!const_f32(c->in[1]) || (c->n_in > 2 && c->in[2] && !const_f32(c->in[2]))) continue;
         rt_node *bn = sole_reader(p, c->out[0]);
         if (!bn || strcmp(bn->src->op_type, "BatchNormalization") || bn->in[0] != c->out[0])
@@ -364,7 +366,8 @@ static rt_act act_of(const rt_plan *p, const rt_node *a) {
  * broadcasting binary ops (a residual Add followed by ReLU is the common case). */
 static int fusable_producer(const rt_node *n) {
     const char *op = n->src->op_type;
-    return (!strcmp(op, "Conv") || !strcmp(op, "Gemm") || !strcmp(op, "ConvTranspose") ||
+    return !rt_qdq_fused(n) &&
+           (!strcmp(op, "Conv") || !strcmp(op, "Gemm") || !strcmp(op, "ConvTranspose") ||
             !strcmp(op, "MatMul") || !strcmp(op, "Add") || !strcmp(op, "Sub") ||
             !strcmp(op, "Mul") || !strcmp(op, "Div")) &&
            n->out[0] && n->out[0]->dtype == AC_DTYPE_F32;
@@ -377,7 +380,8 @@ static ac_status fuse_conv_add_act(rt_plan *p, ac_diag *d) {
         /* Conv + Add(residual of the same shape) */
         if (!strcmp(c->src->op_type, "Conv") && !c->act.kind && !c->sum) {
             rt_node *add = sole_reader(p, c->out[0]);
-            if (add && !strcmp(add->src->op_type, "Add") && add->in[0] && add->in[1]) {
+            if (add && !rt_qdq_fused(add) && !strcmp(add->src->op_type, "Add") && add->in[0] &&
+                add->in[1]) {
                 rt_tensor *other = add->in[0] == c->out[0] ? add->in[1] : add->in[0];
                 rt_tensor *o = add->out[0];
                 int same = other != c->out[0] && other->dtype == AC_DTYPE_F32 &&
@@ -394,7 +398,7 @@ static ac_status fuse_conv_add_act(rt_plan *p, ac_diag *d) {
         }
         if (!c->act.kind) {
             rt_node *a = sole_reader(p, c->out[0]);
-            if (a && a->in[0] == c->out[0]) {
+            if (a && a->in[0] == c->out[0] && !rt_qdq_fused(a)) {
                 rt_act act = act_of(p, a);
                 if (act.kind) {
                     c->act = act;
@@ -581,6 +585,10 @@ ac_status rt_plan_build(const rt_plan_opts *o, int32_t n_inputs, const ac_tensor
     if (s == AC_OK) s = infer_and_fold(p, d);
     if (s == AC_OK) {
         remove_identities(p);
+        /* not a speed-up but ORT's integer arithmetic for QDQ models, so always on */
+        s = rt_qdq_fuse(p, d);
+    }
+    if (s == AC_OK) {
         if (!o->no_fusion) {
             s = fold_batchnorm(p, d);
             if (s == AC_OK) s = fuse_conv_add_act(p, d);

@@ -39,4 +39,9 @@ ac_status rt_plan_build(const rt_plan_opts *o, int32_t n_inputs, const ac_tensor
                         rt_plan **out, ac_diag *d);
 void rt_plan_free(rt_plan *p);
 
+/* qdq_fuse.c: DQ -> op -> Q groups become integer nodes computing what ONNX Runtime computes;
+ * run after inference and folding, before the float fusions (which skip such nodes). */
+ac_status rt_qdq_fuse(rt_plan *p, ac_diag *d);
+int rt_qdq_fused(const rt_node *n);
+
 #endif

@@ -8,19 +8,24 @@
 #      printed; cosine must exceed 0.99);
 #   3. our engine (`autocompress infer`) runs the same QDQ model and is compared with ORT.
 #
-# What step 3 asserts, and why. ORT fuses DQ -> op -> Q into integer kernels (QLinearConv, ...)
-# whose requantization rounds acc * (s_in s_w / s_out) once; our engine runs the QDQ graph as
-# fake-quant in float and rounds y / s_out. Both are exact up to float rounding, so a tensor
-# code differs by at most one step, and only where the value sits on a rounding tie; but such a
-# one-step difference in a hidden layer moves later layers, so the model outputs (float, after
-# several more layers or after decode arithmetic, in their own units) are not bounded by one
-# step of any single scale. We assert what does hold, per element:
+# What step 3 asserts, and why. ORT fuses DQ -> op -> Q into integer kernels (QLinearConv,
+# QGemm, QLinearAdd, ...); our planner (src/runtime/qdq_fuse.c) fuses the same groups into
+# kernels with ORT's integer arithmetic, so every quantized tensor is bit-identical in ORT mode,
+# and the float graph outputs differ only by float ops ORT runs its own way (the decode tail of
+# a detector). The issue's criterion, per element |ours - ort| <= one quantization step (the
+# largest activation scale feeding the output, qdq_make step), is asserted for ORT mode.
+# TensorRT-mode models keep float Conv + Relu between Q/DQ (int8 symmetric, zero point 0, so
+# ORT cannot drop the Relu and runs those Convs in float with its own summation order): a
+# rounding tie can flip a code there and move later layers, so for that mode we assert what
+# holds, per element
 #   |ours - ort| <= max |ort - fp32|   (the engines differ less than quantization itself moves
 #                                       any element), and
 #   SQNR(ours vs ort) >= SQNR(ort vs fp32) + 3 dB,
-# and print the share of elements within one step of the last activation scale feeding each
-# output (qdq_make step), the per-element "one quantization step" view.
-#
+# and print the shares within one step and bit-exact for every pair. seg_unet in ORT mode is in
+# the same position (ORT keeps its ConvTranspose, a Conv + Relu and the last Conv in float; so
+# do we, but a code can flip at the Q after them) and is held to the TensorRT-mode criterion
+# until those float kernels follow ORT's summation order (known_float_gap below).
+known_float_gap="seg_unet/ort"
 # Environment (set by CTest): AC_SHARED_DIR, AC_QDQ_MAKE (the tool), AC_CLI (autocompress),
 # optional ORT_NODE_DIR. Exits 0 with "skipped" when the shared folder, node or ORT is missing.
 set -u
@@ -110,6 +115,13 @@ for name in cls_resnet20 cls_mobilenetv2 det_yolo seg_unet; do
             echo "$tag $k: ORT QDQ vs FP32: $vs_fp32 | ours vs ORT: $vs_ort"
             if ! awk -v c="$cosv" 'BEGIN {exit !(c > 0.99)}'; then
                 echo "$tag: FAIL: $k cosine $cosv <= 0.99 (ORT, QDQ vs FP32)"
+                ok=0
+            fi
+            within="$(field "$vs_ort" within_one_step)"
+            strict=0
+            [ "$mode" = ort ] && case " $known_float_gap " in *" $tag "*) ;; *) strict=1 ;; esac
+            if [ "$strict" -eq 1 ] && ! awk -v w="$within" 'BEGIN {exit !(w + 0 >= 1)}'; then
+                echo "$tag: FAIL: $k only $within of the elements within one step ($step) of ORT"
                 ok=0
             fi
             if ! awk -v a="$max_ort" -v b="$max_fp32" -v s1="$sq_ort" -v s2="$sq_fp32" \

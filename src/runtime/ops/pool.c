@@ -4,6 +4,7 @@
  * DequantizeLinear. Every attribute is checked against the node's opset; inputs that decide an
  * output shape (Resize scales/sizes/roi, Reduce axes) must be constant at plan time. */
 #include "pool.h"
+#include "qlinear.h"
 
 #include <math.h>
 #include <string.h>
@@ -660,7 +661,7 @@ static const rt_op ops[] = {
 
 static const rt_kernel *const kernels[] = {
     &rt_k_pool_ref, &rt_k_resize_ref, &rt_k_softmax_ref, &rt_k_reduce_ref, &rt_k_qdq_ref,
-    &rt_k_pool2d_avx2,
+    &rt_k_pool2d_avx2, &rt_k_qlinear_ref,
 };
 
 const rt_family rt_family_pool = {ops, RT_COUNT(ops), kernels, RT_COUNT(kernels)};

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/* Integer QDQ groups (src/runtime/qdq_fuse.c): small DQ -> op -> Q graphs whose uint8 results
+ * are worked out by hand with ONNX Runtime's arithmetic (int32 accumulation, per-channel
+ * float requantization, round half to even, saturation, zero points). */
+#include "check_util.h"
+#include "ops/qlinear.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static ac_value *init(ac_graph *g, const char *name, ac_dtype dt, int32_t rank,
+                      const int64_t *dims, const void *data, size_t bytes) {
+    ac_diag d = {0};
+    ac_value *v;
+    ac_tensor *t;
+    ck_assert_int_eq(ac_graph_new_value(g, name, &v, &d), AC_OK);
+    ck_assert_int_eq(ac_graph_new_tensor(g, name, dt, rank, dims, &t, &d), AC_OK);
+    memcpy(t->data, data, bytes);
+    ck_assert_int_eq(ac_graph_set_initializer(g, v, t, &d), AC_OK);
+    return v;
+}
+
+static ac_value *node1(ac_graph *g, const char *op, const char *out, int32_t n_in,
+                       ac_value **ins) {
+    ac_diag d = {0};
+    ac_value *y;
+    ac_node *n;
+    ck_assert_int_eq(ac_graph_new_value(g, out, &y, &d), AC_OK);
+    ck_assert_int_eq(ac_graph_add_node(g, op, "", out, n_in, ins, 1, &y, &n, &d), AC_OK);
+    return y;
+}
+
+static ac_value *scalar_qp(ac_graph *g, const char *name, float s, uint8_t z, ac_value **zp) {
+    char zn[64];
+    snprintf(zn, sizeof zn, "%s_zp", name);
+    *zp = init(g, zn, AC_DTYPE_U8, 0, NULL, &z, 1);
+    return init(g, name, AC_DTYPE_F32, 0, NULL, &s, 4);
+}
+
+static ac_value *u8_input(ac_graph *g, const char *name, int32_t rank, const int64_t *dims) {
+    ac_diag d = {0};
+    ac_value *x;
+    ck_assert_int_eq(ac_graph_new_value(g, name, &x, &d), AC_OK);
+    ck_assert_int_eq(ac_value_set_type(x, AC_DTYPE_U8, rank, dims, NULL, &d), AC_OK);
+    ck_assert_int_eq(ac_graph_add_input(g, x, &d), AC_OK);
+    return x;
+}
+
+static void run1(ac_graph *g, int32_t n_in, ac_tensor *in, const uint8_t *want, int64_t n) {
+    ac_session *s;
+    ac_diag d = {0};
+    ck_assert_int_eq(ac_session_new(g, 13, NULL, &s, &d), AC_OK);
+    const ac_tensor *out;
+    int32_t n_out;
+    ac_status st = ac_session_run(s, n_in, in, &out, &n_out, &d);
+    ck_assert_msg(st == AC_OK, "%s", d.msg);
+    ck_assert_int_eq(out[0].dtype, AC_DTYPE_U8);
+    ck_assert_int_eq(out[0].numel, n);
+    const uint8_t *y = out[0].data;
+    for (int64_t i = 0; i < n; i++)
+        ck_assert_msg(y[i] == want[i], "element %lld: %d, want %d", (long long)i, y[i], want[i]);
+    ac_session_free(s);
+}
+
+/* 1x1 Conv, 2 -> 2 channels, 2 pixels: x_scale 0.5, x_zp 128; per-channel weight scales
+ * 0.25 and 0.5; int32 bias 6 and -2; y_scale 0.5, y_zp 10.
+ *   ch0 px0: 2*2 + 0*-3 + 6 = 10, * (0.5*0.25/0.5) = 2.5 -> 2 (half to even) + 10 = 12
+ *   ch0 px1: -8*2 + 127*-3 + 6 = -391, * 0.25 = -97.75 -> -98 + 10 = -88 -> 0 (saturated)
+ *   ch1 px0: 2 + 0 - 2 = 0 -> 10;  ch1 px1: -8 + 127 - 2 = 117, * 0.5 = 58.5 -> 58 + 10 = 68 */
+START_TEST(qlinear_conv_hand_computed) {
+    ac_graph *g;
+    ac_diag d = {0};
+    ck_assert_int_eq(ac_graph_new("g", &g, &d), AC_OK);
+    int64_t xd[4] = {1, 2, 1, 2}, wd[4] = {2, 2, 1, 1}, cd[1] = {2};
+    ac_value *x = u8_input(g, "x", 4, xd), *xz, *yz;
+    ac_value *xs = scalar_qp(g, "xs", 0.5f, 128, &xz);
+    int8_t w[4] = {2, -3, 1, 1};
+    float ws[2] = {0.25f, 0.5f}, bs[2] = {0.125f, 0.25f};
+    int32_t b[2] = {6, -2};
+    ac_value *wq = init(g, "wq", AC_DTYPE_S8, 4, wd, w, 4);
+    ac_value *wsv = init(g, "ws", AC_DTYPE_F32, 1, cd, ws, 8);
+    ac_value *bq = init(g, "bq", AC_DTYPE_S32, 1, cd, b, 8);
+    ac_value *bsv = init(g, "bs", AC_DTYPE_F32, 1, cd, bs, 8);
+    ac_value *dx = node1(g, "DequantizeLinear", "dx", 3, (ac_value *[]){x, xs, xz});
+    ac_value *dw = node1(g, "DequantizeLinear", "dw", 2, (ac_value *[]){wq, wsv});
+    ac_value *db = node1(g, "DequantizeLinear", "db", 2, (ac_value *[]){bq, bsv});
+    /* per output channel: axis 0 of the weight and of the bias */
+    ck_assert_int_eq(ac_node_set_attr_int(dw->producer, "axis", 0, &d), AC_OK);
+    ck_assert_int_eq(ac_node_set_attr_int(db->producer, "axis", 0, &d), AC_OK);
+    ac_value *c = node1(g, "Conv", "c", 3, (ac_value *[]){dx, dw, db});
+    ac_value *ys = scalar_qp(g, "ys", 0.5f, 10, &yz);
+    ac_value *y = node1(g, "QuantizeLinear", "y", 3, (ac_value *[]){c, ys, yz});
+    ck_assert_int_eq(ac_graph_add_output(g, y, &d), AC_OK);
+    uint8_t xv[4] = {130, 120, 128, 255}, want[4] = {12, 0, 10, 68};
+    ac_tensor in = {.name = "x", .dtype = AC_DTYPE_U8, .rank = 4, .dims = xd, .data = xv};
+    run1(g, 1, &in, want, 4);
+    ac_graph_free(g);
+}
+END_TEST
+
+/* QLinearAdd: a_scale 0.5 a_zp 128, b_scale 0.25 b_zp 100, y_scale 1 y_zp 0, so y =
+ * round(0.5 a + 0.25 b - 89): ties go to even (0.5 -> 0, 1.5 -> 2), saturation at 0. */
+START_TEST(qlinear_add_hand_computed) {
+    ac_graph *g;
+    ac_diag d = {0};
+    ck_assert_int_eq(ac_graph_new("g", &g, &d), AC_OK);
+    int64_t dims[1] = {5};
+    ac_value *a = u8_input(g, "a", 1, dims), *b = u8_input(g, "b", 1, dims), *az, *bz, *yz;
+    ac_value *as = scalar_qp(g, "as", 0.5f, 128, &az), *bs = scalar_qp(g, "bs", 0.25f, 100, &bz);
+    ac_value *da = node1(g, "DequantizeLinear", "da", 3, (ac_value *[]){a, as, az});
+    ac_value *dbv = node1(g, "DequantizeLinear", "dbv", 3, (ac_value *[]){b, bs, bz});
+    ac_value *s = node1(g, "Add", "s", 2, (ac_value *[]){da, dbv});
+    ac_value *ys = scalar_qp(g, "ys", 1.0f, 0, &yz);
+    ac_value *y = node1(g, "QuantizeLinear", "y", 3, (ac_value *[]){s, ys, yz});
+    ck_assert_int_eq(ac_graph_add_output(g, y, &d), AC_OK);
+    uint8_t av[5] = {129, 131, 131, 255, 0}, bv[5] = {100, 100, 102, 255, 0};
+    uint8_t want[5] = {0, 2, 2, 102, 0};
+    ac_tensor in[2] = {{.name = "a", .dtype = AC_DTYPE_U8, .rank = 1, .dims = dims, .data = av},
+                       {.name = "b", .dtype = AC_DTYPE_U8, .rank = 1, .dims = dims, .data = bv}};
+    run1(g, 2, in, want, 5);
+    ac_graph_free(g);
+}
+END_TEST
+
+START_TEST(requant_rounds_half_even_and_saturates) {
+    ck_assert_int_eq(rt_ql_requant(2.5f, 0, 0), 2);
+    ck_assert_int_eq(rt_ql_requant(3.5f, 0, 0), 4);
+    ck_assert_int_eq(rt_ql_requant(-2.5f, 10, 0), 8);
+    ck_assert_int_eq(rt_ql_requant(-20.0f, 10, 0), 0);
+    ck_assert_int_eq(rt_ql_requant(300.0f, 10, 0), 255);
+    ck_assert_int_eq(rt_ql_requant(-200.0f, 0, 1), -128);
+    ck_assert_int_eq(rt_ql_requant(126.5f, 0, 1), 126);
+    /* MLAS's rational logistic: symmetric around 0.5 and saturating */
+    ck_assert(rt_ql_logistic(0.0f) == 0.5f);
+    ck_assert(fabsf(rt_ql_logistic(2.0f) - 0.880797f) < 1e-6f);
+    ck_assert(rt_ql_logistic(100.0f) <= 1.0f && rt_ql_logistic(-100.0f) >= 0.0f);
+}
+END_TEST
+
+Suite *ac_test_runtime_qdq_suite(void) {
+    Suite *s = suite_create("runtime_qdq");
+    TCase *tc = tcase_create("qdq");
+    tcase_add_test(tc, qlinear_conv_hand_computed);
+    tcase_add_test(tc, qlinear_add_hand_computed);
+    tcase_add_test(tc, requant_rounds_half_even_and_saturates);
+    suite_add_tcase(s, tc);
+    return s;
+}
