@@ -130,6 +130,7 @@ const ac_tensor *ac_q_const_tensor(const ac_value *v) {
 typedef struct ctx {
     ac_q_plan *p;
     const ac_calib *stats;
+    uint8_t *is_float; /* per value: float32 (declared, or inferred through float ops) */
     uint8_t en[N_RULES];
     regex_t re;
     int has_re;
@@ -163,9 +164,12 @@ static int has_stats(const ctx *c, const ac_value *v) {
     return ac_calib_find(c->stats, v->name, &st, NULL) == AC_OK;
 }
 
+/* A float activation: not constant, of this graph, and float32 — declared, or inferred by
+ * mark_float. The placement must not depend on which tensors have statistics (calibration
+ * observes only what ac_quant_needed lists, a plan made without statistics). */
 static int float_act(const ctx *c, const ac_value *v) {
     if (!v || c->p->is_const[v->index] || v->graph != c->p->g) return 0;
-    return v->dtype == AC_DTYPE_F32 || (v->dtype == AC_DTYPE_UNDEFINED && has_stats(c, v));
+    return c->is_float[v->index];
 }
 
 static int name_in(const char *name, const char *const *list, int32_t n) {
@@ -484,6 +488,52 @@ static void mark_constants(ac_q_plan *p) {
     }
 }
 
+/* Most exported graphs declare types only for their inputs and outputs. Intermediate values
+ * are float32 when made by an op that keeps its (first non-constant) input's float type —
+ * which shape arithmetic (Shape -> Gather -> Concat, int64) never is. Walked in topological
+ * order, so every input is decided before its readers. */
+static void mark_float(const ac_q_plan *p, uint8_t *is_float) {
+    static const char *const float_ops[] = {
+        "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "Relu", "Clip",
+        "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Softmax",
+        "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Exp", "Erf", "MaxPool", "AveragePool",
+        "GlobalAveragePool", "GlobalMaxPool", "Resize", "Upsample", "Concat", "Reshape",
+        "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Slice", "Pad", "Identity",
+        "Dropout", "Split", "Gather", "Expand", "Tile", "ReduceMean", "ReduceMax",
+        "ReduceSum", "QuantizeLinear", "DequantizeLinear"};
+    const ac_graph *g = p->g;
+    for (int64_t v = 0; v < p->nv; v++) {
+        const ac_value *x = g->values[v];
+        is_float[v] = x->dtype == AC_DTYPE_F32;
+    }
+    for (int64_t i = 0; i < p->nn; i++) {
+        const ac_node *n = p->nodes[i];
+        int keeps = 0;
+        for (size_t k = 0; k < sizeof float_ops / sizeof float_ops[0] && !keeps; k++)
+            keeps = !strcmp(n->op_type, float_ops[k]);
+        if (!keeps || (n->domain[0] && strcmp(n->domain, "ai.onnx"))) continue;
+        int in_float = 0;
+        if (!strcmp(n->op_type, "DequantizeLinear")) {
+            in_float = 1;
+        } else if (strcmp(n->op_type, "QuantizeLinear")) {
+            for (int32_t j = 0; j < n->n_inputs && !in_float; j++) {
+                const ac_value *x = n->inputs[j];
+                if (x && x->graph == g && !p->is_const[x->index]) in_float = is_float[x->index];
+                if (!strcmp(n->op_type, "Gather") || !strcmp(n->op_type, "Expand") ||
+                    !strcmp(n->op_type, "Tile") || !strcmp(n->op_type, "Reshape") ||
+                    !strcmp(n->op_type, "Slice") || !strcmp(n->op_type, "Pad") ||
+                    !strcmp(n->op_type, "Split") || !strcmp(n->op_type, "Squeeze") ||
+                    !strcmp(n->op_type, "Unsqueeze"))
+                    break; /* the data is input 0; the others are indices or shapes */
+            }
+        }
+        for (int32_t j = 0; j < n->n_outputs; j++) {
+            const ac_value *y = n->outputs[j];
+            if (y && y->dtype == AC_DTYPE_UNDEFINED) is_float[y->index] = (uint8_t)in_float;
+        }
+    }
+}
+
 ac_status ac_q_plan_build(ac_graph *g, const ac_calib *stats, const ac_quant_opts *o,
                           ac_q_plan *p, ac_diag *d) {
     ctx c = {.p = p, .stats = stats};
@@ -499,6 +549,12 @@ ac_status ac_q_plan_build(ac_graph *g, const ac_calib *stats, const ac_quant_opt
         c.has_re = 1;
     }
     mark_constants(p);
+    c.is_float = ac_calloc((size_t)p->nv + 1, 1);
+    if (!c.is_float) {
+        if (c.has_re) regfree(&c.re);
+        return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+    }
+    mark_float(p, c.is_float);
     ac_status s = AC_OK;
     for (int64_t i = p->nn - 1; i >= 0 && s == AC_OK; i--) {
         ac_node *n = p->nodes[i];
@@ -508,6 +564,8 @@ ac_status ac_q_plan_build(ac_graph *g, const ac_calib *stats, const ac_quant_opt
         else decide(&c, i, k);
     }
     if (c.has_re) regfree(&c.re);
+    ac_free(c.is_float);
+    c.is_float = NULL;
     AC_TRY(s);
     /* table order: graph inputs, then node outputs in topological order */
     for (int64_t k = 0; k < g->n_inputs; k++)
