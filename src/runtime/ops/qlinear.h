@@ -45,6 +45,8 @@ typedef struct rt_qlinear {
 
 extern const rt_op rt_op_qlinear;
 extern const rt_kernel rt_k_qlinear_ref;
+/* kernels/x86: QLinearConv on the AVX-512 float GEMM, exact (see that file) */
+extern const rt_kernel rt_k_qlinear_conv_avx512;
 
 /* Rounds v half to even (the MXCSR default that ORT's cvtps2dq uses) after clamping it to the
  * output type's range shifted by the zero point, then adds the zero point. */
