@@ -14,27 +14,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Opens a regular file for reading and checks its size against max_bytes before anything is
+ * read (AC_ERR_LIMIT); the caller closes *fd. */
+static ac_status open_regular(const char *path, size_t max_bytes, int *fd, struct stat *st,
+                              ac_diag *d) {
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0) return ac_fail_io(d, errno, "cannot open");
+    ac_status s = AC_OK;
+    if (fstat(*fd, st) != 0)
+        s = ac_fail_io(d, errno, "cannot stat");
+    else if (!S_ISREG(st->st_mode))
+        s = AC_FAIL(d, AC_ERR_IO, "not a regular file");
+    else if ((uint64_t)st->st_size > (uint64_t)max_bytes)
+        s = AC_FAIL(d, AC_ERR_LIMIT, "file is %lld bytes, over the limit of %zu bytes",
+                    (long long)st->st_size, max_bytes);
+    if (s != AC_OK) {
+        close(*fd);
+        *fd = -1;
+    }
+    return s;
+}
+
 ac_status ac_file_read_all(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len,
                            ac_diag *d) {
     *out = NULL;
     *out_len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ac_fail_io(d, errno, "cannot open");
+    int fd;
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return ac_fail_io(d, e, "cannot stat");
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return AC_FAIL(d, AC_ERR_IO, "not a regular file");
-    }
-    if ((uint64_t)st.st_size > (uint64_t)max_bytes) {
-        close(fd);
-        return AC_FAIL(d, AC_ERR_LIMIT, "file is %lld bytes, over the limit of %zu bytes",
-                       (long long)st.st_size, max_bytes);
-    }
+    AC_TRY(open_regular(path, max_bytes, &fd, &st, d));
     size_t n = (size_t)st.st_size;
     uint8_t *buf = ac_malloc(n + 1);
     if (!buf) {
@@ -63,23 +70,9 @@ ac_status ac_file_read_all(const char *path, size_t max_bytes, uint8_t **out, si
 
 ac_status ac_file_view_open(const char *path, size_t max_bytes, ac_file_view *v, ac_diag *d) {
     memset(v, 0, sizeof *v);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ac_fail_io(d, errno, "cannot open");
+    int fd;
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return ac_fail_io(d, e, "cannot stat");
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return AC_FAIL(d, AC_ERR_IO, "not a regular file");
-    }
-    if ((uint64_t)st.st_size > (uint64_t)max_bytes) {
-        close(fd);
-        return AC_FAIL(d, AC_ERR_LIMIT, "file is %lld bytes, over the limit of %zu bytes",
-                       (long long)st.st_size, max_bytes);
-    }
+    AC_TRY(open_regular(path, max_bytes, &fd, &st, d));
     if (st.st_size > 0) {
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p != MAP_FAILED) {
