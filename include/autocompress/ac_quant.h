@@ -120,6 +120,12 @@ AC_API ac_status ac_quant_write_trt_cache(const ac_quant_table *t, const char *p
 AC_API ac_status ac_quant_write_json(const ac_quant_table *t, const char *path, ac_diag *d);
 AC_API ac_status ac_quant_write_text(const ac_quant_table *t, const char *path, ac_diag *d);
 
+/* Refuses an output folder whose model.onnx is the FP32 model itself (the same file, links
+ * followed) or a path that exists and is not a folder: AC_ERR_ARG. ac_quant_write_outputs
+ * checks this too; callers run it before calibrating so nothing is computed in vain. */
+AC_API ac_status ac_quant_check_out_dir(const char *fp32_model_path, const char *out_dir,
+                                        ac_diag *d);
+
 /* Writes the whole output folder (created if missing): model.onnx, calibration.cache,
  * calibration.json, calibration_table.txt, and a copy of the deploy yaml: `deploy_yaml` if
  * given, else the first of inference_cls.yaml, infer_cfg.yml, deploy.yaml found beside

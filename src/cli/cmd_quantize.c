@@ -162,6 +162,8 @@ int ac_cmd_quantize(int argc, char **argv) {
     qo.op_types = ops.v;
     qo.n_op_types = ops.n;
 
+    /* before any work: --out must not be where the FP32 model lives */
+    if (ac_quant_check_out_dir(a.model, out_dir, &d) != AC_OK) goto fail;
     if (ac_model_load(a.model, NULL, &m, &d) != AC_OK) goto fail;
     if (stats_path) {
         if (ac_calib_load(stats_path, NULL, &stats, &d) != AC_OK) goto fail;

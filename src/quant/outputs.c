@@ -61,6 +61,27 @@ static int find_yaml(const char *fp32_model_path, const char *deploy_yaml, char 
     return 0;
 }
 
+/* Same file (device and inode), following links; 0 when either does not exist. */
+static int same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    if (!a || !b || stat(a, &sa) != 0 || stat(b, &sb) != 0) return 0;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+ac_status ac_quant_check_out_dir(const char *fp32_model_path, const char *out_dir, ac_diag *d) {
+    if (!out_dir || !out_dir[0]) return AC_FAIL(d, AC_ERR_ARG, "no output folder given");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/model.onnx", out_dir);
+    if (same_file(path, fp32_model_path))
+        return AC_FAIL(d, AC_ERR_ARG,
+                       "%s would replace the FP32 model %s: choose another output folder", path,
+                       fp32_model_path);
+    struct stat st;
+    if (stat(out_dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        return AC_FAIL(d, AC_ERR_ARG, "%s exists and is not a folder", out_dir);
+    return AC_OK;
+}
+
 ac_status ac_quant_write_outputs(const ac_model *qdq, const ac_quant_table *t,
                                  const char *fp32_model_path, const char *out_dir,
                                  const char *deploy_yaml, ac_diag *d) {
@@ -68,6 +89,7 @@ ac_status ac_quant_write_outputs(const ac_model *qdq, const ac_quant_table *t,
         return AC_FAIL(d, AC_ERR_ARG, "ac_quant_write_outputs: model, table and out_dir are "
                        "required");
     char path[4200], yaml[4200];
+    AC_TRY(ac_quant_check_out_dir(fp32_model_path, out_dir, d));
     AC_TRY(make_dirs(out_dir, d));
     snprintf(path, sizeof path, "%s/model.onnx", out_dir);
     AC_TRY(ac_model_save(qdq, path, d));

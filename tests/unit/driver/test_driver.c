@@ -98,6 +98,25 @@ START_TEST(calibrate_demo) {
     /* the placement must not depend on which extra tensors have statistics: the same images
      * with only the needed tensors quantize to the same bytes (they did not: the pre-ReLU
      * outputs had no statistics, so the ReLUs were kept and 11 activations lost) */
+    /* --out in the FP32 model's own folder would replace the model: refused before any work,
+     * the model untouched (it was silently overwritten) */
+    {
+        char same[1024], m2[1100], cmd_model[1100];
+        snprintf(same, sizeof same, "%s/same", tmp);
+        snprintf(m2, sizeof m2, "%s/model.onnx", same);
+        snprintf(cmd_model, sizeof cmd_model, "mkdir -p '%s' && cp '%s' '%s'", same, model, m2);
+        ck_assert_int_eq(system(cmd_model), 0);
+        size_t n0, n1;
+        uint8_t *before = ac_test_read_file(m2, &n0);
+        ck_assert_int_eq(cli("quantize --model %s --stats %s --out %s", m2, every,
+                             same), 2);
+        ck_assert_msg(strstr(last_out, "would replace the FP32 model"), "%s", last_out);
+        uint8_t *after = ac_test_read_file(m2, &n1);
+        ck_assert(n0 == n1 && memcmp(before, after, n0) == 0);
+        free(before);
+        free(after);
+    }
+
     /* (own buffers: ac_test_path's rotate and `out` is still needed below) */
     char needed[1024], qa[1024], qn[1024], ma[1100], mn[1100], ev[1024];
     snprintf(ev, sizeof ev, "%s", every);
