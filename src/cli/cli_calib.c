@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char ac_cli_calib_usage[] =
     "  --data DIR            calibration images (jpg/jpeg/png, recursive, sorted by path)\n"
@@ -20,6 +21,19 @@ const char ac_cli_calib_usage[] =
     "  --isa LEVEL           kernel cap: ref, blas, avx2, avx512\n"
     "  --all-tensors         collect every float activation, not only those the quantizer\n"
     "                        reads (slower: observed tensors block fusions)\n";
+
+int ac_cli_calib_check_outputs(const char *cmd, const ac_cli_calib_args *a) {
+    struct stat sm, ss;
+    if (a->save_stats && a->model && stat(a->model, &sm) == 0 && stat(a->save_stats, &ss) == 0 &&
+        sm.st_dev == ss.st_dev && sm.st_ino == ss.st_ino)
+        return ac_cli_usage_error(cmd, "--save-stats %s is the model itself", a->save_stats);
+    for (int i = 0; a->save_stats && i < a->n_inputs; i++)
+        if (stat(a->inputs[i], &sm) == 0 && stat(a->save_stats, &ss) == 0 &&
+            sm.st_dev == ss.st_dev && sm.st_ino == ss.st_ino)
+            return ac_cli_usage_error(cmd, "--save-stats %s is one of the inputs",
+                                      a->save_stats);
+    return AC_EXIT_OK;
+}
 
 int ac_cli_calib_init(ac_cli_calib_args *a, int argc) {
     memset(a, 0, sizeof *a);

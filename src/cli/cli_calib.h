@@ -29,6 +29,10 @@ void ac_cli_calib_release(ac_cli_calib_args *a);
  * usage error for `cmd` and returns -1 (the exit code is then AC_EXIT_BAD_INPUT). */
 int ac_cli_calib_option(const char *cmd, int argc, char **argv, int *i, ac_cli_calib_args *a);
 
+/* Refuses a --save-stats path that is the model or one of the input files (an atomic write
+ * would replace it): prints a usage error and returns its exit code, else AC_EXIT_OK. */
+int ac_cli_calib_check_outputs(const char *cmd, const ac_cli_calib_args *a);
+
 /* Runs the driver over a's inputs with a new collector (caller frees *out) and prints the
  * one-line summary "calibrated N images ...". Unless --all-tensors was given, only the
  * activations the quantizer reads are observed: those ac_quant_needed lists for `qo`, or, when

@@ -91,6 +91,7 @@ int ac_cmd_calibrate(int argc, char **argv) {
     }
 
     ac_model *m = NULL;
+    if ((rc = ac_cli_calib_check_outputs("calibrate", &a)) != AC_EXIT_OK) goto out;
     if (ac_model_load(a.model, NULL, &m, &d) != AC_OK) {
         rc = ac_cli_report(&d);
         goto out;

@@ -164,6 +164,7 @@ int ac_cmd_quantize(int argc, char **argv) {
 
     /* before any work: --out must not be where the FP32 model lives */
     if (ac_quant_check_out_dir(a.model, out_dir, &d) != AC_OK) goto fail;
+    if ((rc = ac_cli_calib_check_outputs("quantize", &a)) != AC_EXIT_OK) goto out;
     if (ac_model_load(a.model, NULL, &m, &d) != AC_OK) goto fail;
     if (stats_path) {
         if (ac_calib_load(stats_path, NULL, &stats, &d) != AC_OK) goto fail;

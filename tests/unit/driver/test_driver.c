@@ -113,6 +113,13 @@ START_TEST(calibrate_demo) {
         ck_assert_msg(strstr(last_out, "would replace the FP32 model"), "%s", last_out);
         uint8_t *after = ac_test_read_file(m2, &n1);
         ck_assert(n0 == n1 && memcmp(before, after, n0) == 0);
+        /* the statistics file must not be the model either */
+        ck_assert_int_eq(cli("calibrate --model %s --data %s --save-stats %s --num-images 2", m2,
+                             calib_dir, m2), 2);
+        ck_assert_msg(strstr(last_out, "is the model itself"), "%s", last_out);
+        free(after);
+        after = ac_test_read_file(m2, &n1);
+        ck_assert(n0 == n1 && memcmp(before, after, n0) == 0);
         free(before);
         free(after);
     }
