@@ -219,6 +219,22 @@ AC_VECTOR_CLONES static float abs_indices(const float *xs, int64_t m, int fast, 
     return max_abs(xs, m);
 }
 
+/* Signed batches in one pass: the |x| bin a = floor(|x| / w_a) plus which of three arrays
+ * (x >= 0; x < 0 strictly inside its |x| bin; x < 0 exactly on a bin edge) it goes to. From
+ * those three counts per a, both histograms follow exactly (see fold_fine), so each value is
+ * counted once instead of twice. Only for the float path (`fast`), where |x| * 2^-e is exact. */
+AC_VECTOR_CLONES static float fine_indices(const float *xs, int64_t m, float fa, int32_t nbins,
+                                           int32_t *ia) {
+    for (int64_t i = 0; i < m; i++) {
+        float v = xs[i], q = fabsf(v) * fa;
+        int32_t a = (int32_t)q;
+        /* a == 0: |x| > 0 is inside bin 0, even when |x| * 2^-e underflowed to 0 */
+        int32_t neg = v < 0.0f, exact = ((float)a == q) & (a != 0);
+        ia[i] = a + neg * (nbins + exact * nbins);
+    }
+    return max_abs(xs, m);
+}
+
 /* ---- binning a batch ----------------------------------------------------------------------
  *
  * The batch's elements are cut into `tasks` contiguous ranges (one per pool thread, or one).
@@ -233,11 +249,15 @@ AC_VECTOR_CLONES static float abs_indices(const float *xs, int64_t m, int fast, 
  * 2^k times wider, boundaries nested, both anchored at 0), so the signed counts are derived
  * per bin at the fold. */
 
+/* Scratch counts per task: the two-pass layout uses 4 x nbins (|x| twice, signed twice), the
+ * one-pass signed layout 6 x nbins (three arrays, twice). */
+#define TASK_SCRATCH 6
+
 typedef struct bin_job {
     int32_t nbins;
     const float *x;
     int64_t per, n_samp, numel, tasks;
-    int nonneg, fast;
+    int nonneg, fast, fine;
     float fa, fs;
     double da, ds;
     uint64_t *scratch; /* tasks x 4 x nbins */
@@ -248,8 +268,9 @@ static void bin_range(void *user, int64_t t, int32_t thread) {
     (void)thread; /* each task owns scratch by task index: the split is the same on any pool */
     const bin_job *j = user;
     int32_t nbins = j->nbins, half = nbins / 2;
-    uint64_t *sa0 = j->scratch + (size_t)t * 4 * (size_t)nbins, *sa1 = sa0 + nbins;
+    uint64_t *sa0 = j->scratch + (size_t)t * TASK_SCRATCH * (size_t)nbins, *sa1 = sa0 + nbins;
     uint64_t *ss0 = sa1 + nbins + half, *ss1 = ss0 + nbins; /* signed: offset by half */
+    uint64_t *f1 = sa0 + 3 * (size_t)nbins;                 /* fine: sa0 and f1, 3 x nbins */
     float *pm = j->pmax + t * j->n_samp;
     int64_t e0 = j->numel * t / j->tasks, e1 = j->numel * (t + 1) / j->tasks;
     int32_t ia[CHUNK], is[CHUNK];
@@ -262,7 +283,32 @@ static void bin_range(void *user, int64_t t, int32_t thread) {
             const float *xs = j->x + e;
             float bmax;
             if (j->nonneg) {
+                /* ReLU/ReLU6 outputs pile into two bins (0 and the clip value): four counter
+                 * copies keep the increments of one bin from waiting on each other */
                 bmax = abs_indices(xs, m, j->fast, j->fa, j->da, ia);
+                if (bmax > smax) smax = bmax;
+                uint64_t *sa2 = sa0 + 2 * (size_t)nbins, *sa3 = sa0 + 3 * (size_t)nbins;
+                int64_t i = 0;
+                for (; i + 3 < m; i += 4) {
+                    sa0[ia[i]]++;
+                    sa1[ia[i + 1]]++;
+                    sa2[ia[i + 2]]++;
+                    sa3[ia[i + 3]]++;
+                }
+                for (; i < m; i++) sa0[ia[i]]++;
+                if (e + m > stop) break;
+                continue;
+            } else if (j->fine) {
+                bmax = fine_indices(xs, m, j->fa, nbins, ia);
+                if (bmax > smax) smax = bmax;
+                int64_t i = 0;
+                for (; i + 1 < m; i += 2) {
+                    sa0[ia[i]]++;
+                    f1[ia[i + 1]]++;
+                }
+                if (i < m) sa0[ia[i]]++;
+                if (e + m > stop) break;
+                continue;
             } else {
                 bmax = j->fast ? bin_indices_f32(xs, m, j->fa, j->fs, ia, is)
                                : bin_indices_f64(xs, m, j->da, j->ds, ia, is);
@@ -290,7 +336,7 @@ static void bin_range(void *user, int64_t t, int32_t thread) {
 
 /* Scratch for `tasks` ranges and their per-sample maxima (grown, never shrunk). */
 static ac_status bin_buffers(ac_calib *c, int64_t tasks, int64_t n_samp, ac_diag *d) {
-    size_t need = (size_t)tasks * 4 * (size_t)c->nbins;
+    size_t need = (size_t)tasks * TASK_SCRATCH * (size_t)c->nbins;
     if (need > c->scratch_len) {
         uint64_t *p = ac_calloc(need, sizeof *p);
         if (!p) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory for histogram scratch");
@@ -320,6 +366,7 @@ static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t 
                  .scratch = c->scratch, .pmax = c->pmax};
     j.fast = r->abs_e >= -126 && r->abs_e <= 126 &&
              (nonneg || (r->signed_e >= -126 && r->signed_e <= 126));
+    j.fine = !nonneg && j.fast && r->signed_e >= r->abs_e;
     j.da = ldexp(1.0, -r->abs_e);
     j.ds = ldexp(1.0, -r->signed_e);
     j.fa = (float)j.da;
@@ -335,13 +382,37 @@ static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t 
     float amax = -lo > hi ? -lo : hi;
     int32_t a_hi = (int32_t)((double)amax * j.da);
     int32_t k = r->signed_e - r->abs_e;
-    for (int64_t t = 0; t < tasks; t++) {
-        uint64_t *sa0 = c->scratch + (size_t)t * 4 * (size_t)nbins, *sa1 = sa0 + nbins;
+    if (j.fine) {
+        /* x >= 0 in bin a: signed bin a >> k. x < 0 strictly inside (a w, (a+1) w): signed bin
+         * -((a >> k) + 1). x < 0 exactly -a w: -((a >> k) + (a not a multiple of 2^k)). */
+        int32_t mask = (1 << k) - 1;
+        for (int64_t t = 0; t < tasks; t++) {
+            uint64_t *f0 = c->scratch + (size_t)t * TASK_SCRATCH * (size_t)nbins;
+            uint64_t *f1 = f0 + 3 * (size_t)nbins;
+            for (int32_t a = 0; a <= a_hi; a++) {
+                uint64_t pc = f0[a] + f1[a], nc = f0[nbins + a] + f1[nbins + a],
+                         xc = f0[2 * nbins + a] + f1[2 * nbins + a];
+                f0[a] = f1[a] = f0[nbins + a] = f1[nbins + a] = 0;
+                f0[2 * nbins + a] = f1[2 * nbins + a] = 0;
+                ha[a] += pc + nc + xc;
+                hs[a >> k] += pc;
+                hs[-((a >> k) + 1)] += nc;
+                hs[-((a >> k) + ((a & mask) != 0))] += xc;
+            }
+        }
+    }
+    for (int64_t t = 0; t < tasks && !j.fine; t++) {
+        uint64_t *sa0 = c->scratch + (size_t)t * TASK_SCRATCH * (size_t)nbins, *sa1 = sa0 + nbins;
+        uint64_t *sa2 = sa0 + 2 * (size_t)nbins, *sa3 = sa0 + 3 * (size_t)nbins;
         for (int32_t b = 0; b <= a_hi; b++) {
             uint64_t cnt = sa0[b] + sa1[b];
             sa0[b] = sa1[b] = 0;
+            if (nonneg) {
+                cnt += sa2[b] + sa3[b];
+                sa2[b] = sa3[b] = 0;
+                hs[b >> k] += cnt;
+            }
             ha[b] += cnt;
-            if (nonneg) hs[b >> k] += cnt;
         }
         if (!nonneg) {
             uint64_t *ss0 = sa1 + nbins + half, *ss1 = ss0 + nbins;
