@@ -192,6 +192,10 @@ AC_API ac_status ac_file_view_open(const char *path, size_t max_bytes, ac_file_v
 AC_API void ac_file_view_drop(const ac_file_view *v, size_t off, size_t len);
 AC_API void ac_file_view_close(ac_file_view *v);
 
+/* Nonzero when both paths exist and name the same file (device and inode, links followed):
+ * how commands refuse an output that would replace one of their inputs. */
+AC_API int ac_file_same(const char *a, const char *b);
+
 /* Atomic output: bytes go to a temporary file beside `path`; ac_atomic_commit fsyncs it and
  * renames it over `path` (then fsyncs the folder), ac_atomic_abort removes it. Either way the
  * object is freed. Until commit, `path` is untouched; after a failure no temp file remains. */

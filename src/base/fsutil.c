@@ -102,6 +102,12 @@ void ac_file_view_drop(const ac_file_view *v, size_t off, size_t len) {
     if (end > start) (void)madvise((void *)(v->data + start), end - start, MADV_DONTNEED);
 }
 
+int ac_file_same(const char *a, const char *b) {
+    struct stat sa, sb;
+    if (!a || !b || stat(a, &sa) != 0 || stat(b, &sb) != 0) return 0;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 void ac_file_view_close(ac_file_view *v) {
     if (!v->data) return;
     if (v->mapped)

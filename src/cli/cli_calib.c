@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 const char ac_cli_calib_usage[] =
     "  --data DIR            calibration images (jpg/jpeg/png, recursive, sorted by path)\n"
@@ -23,13 +22,10 @@ const char ac_cli_calib_usage[] =
     "                        reads (slower: observed tensors block fusions)\n";
 
 int ac_cli_calib_check_outputs(const char *cmd, const ac_cli_calib_args *a) {
-    struct stat sm, ss;
-    if (a->save_stats && a->model && stat(a->model, &sm) == 0 && stat(a->save_stats, &ss) == 0 &&
-        sm.st_dev == ss.st_dev && sm.st_ino == ss.st_ino)
+    if (a->save_stats && ac_file_same(a->model, a->save_stats))
         return ac_cli_usage_error(cmd, "--save-stats %s is the model itself", a->save_stats);
     for (int i = 0; a->save_stats && i < a->n_inputs; i++)
-        if (stat(a->inputs[i], &sm) == 0 && stat(a->save_stats, &ss) == 0 &&
-            sm.st_dev == ss.st_dev && sm.st_ino == ss.st_ino)
+        if (ac_file_same(a->inputs[i], a->save_stats))
             return ac_cli_usage_error(cmd, "--save-stats %s is one of the inputs",
                                       a->save_stats);
     return AC_EXIT_OK;

@@ -234,18 +234,21 @@ static ac_status parse_cls(yctx *y, const ac_yaml_node *pre) {
     return AC_OK;
 }
 
-/* ---- PaddleDetection: Preprocess: [ {type: Name, params...}, ... ] ------------------------- */
-
-static ac_status det_op(yctx *y, const char *name, const ac_yaml_node *m) {
-#define DKEYS(...)                                                                                 \
+/* PaddleDetection and PaddleSeg transforms are maps with a `type` key and the transform's own
+ * keys: anything else in the map is an error. */
+#define TYPE_KEYS(...)                                                                             \
     do {                                                                                           \
         static const char *const k_[] = {"type", __VA_ARGS__, NULL};                              \
         AC_TRY(ac_yaml_check_keys(y->doc, m, k_, y->d));                                          \
     } while (0)
+
+/* ---- PaddleDetection: Preprocess: [ {type: Name, params...}, ... ] ------------------------- */
+
+static ac_status det_op(yctx *y, const char *name, const ac_yaml_node *m) {
 #define P(k) ac_yaml_map_get(m, k)
     ac_xform x = {0};
     if (!strcmp(name, "Resize")) {
-        DKEYS("target_size", "keep_ratio", "interp");
+        TYPE_KEYS("target_size", "keep_ratio", "interp");
         if (!P("target_size"))
             return ac_yaml_fail(y->doc, m, y->d, AC_ERR_CONFIG, "Resize needs 'target_size'");
         x.kind = AC_XFORM_RESIZE;
@@ -265,7 +268,7 @@ static ac_status det_op(yctx *y, const char *name, const ac_yaml_node *m) {
         return push(y, m, x);
     }
     if (!strcmp(name, "NormalizeImage")) {
-        DKEYS("mean", "std", "is_scale", "norm_type");
+        TYPE_KEYS("mean", "std", "is_scale", "norm_type");
         x.kind = AC_XFORM_NORMALIZE;
         const float mn[3] = {0.485f, 0.456f, 0.406f}, sd[3] = {0.229f, 0.224f, 0.225f};
         memcpy(x.mean, mn, sizeof mn), memcpy(x.std, sd, sizeof sd);
@@ -287,28 +290,28 @@ static ac_status det_op(yctx *y, const char *name, const ac_yaml_node *m) {
         return push(y, m, x);
     }
     if (!strcmp(name, "Permute")) {
-        DKEYS("to_bgr", "channel_first");
+        TYPE_KEYS("to_bgr", "channel_first");
         x.kind = AC_XFORM_TO_CHW;
         return push(y, m, x);
     }
     if (!strcmp(name, "Pad") || !strcmp(name, "PadStride")) {
         x.kind = AC_XFORM_PAD;
         if (!strcmp(name, "Pad")) {
-            DKEYS("size", "fill_value");
+            TYPE_KEYS("size", "fill_value");
             if (!P("size"))
                 return ac_yaml_fail(y->doc, m, y->d, AC_ERR_CONFIG, "Pad needs 'size'");
             AC_TRY(get_size2(y, P("size"), "size", &x.height, &x.width)); /* [h, w] */
             x.pad_value[0] = x.pad_value[1] = x.pad_value[2] = 114.f;
             if (P("fill_value")) AC_TRY(get_vec3(y, P("fill_value"), "fill_value", x.pad_value));
         } else {
-            DKEYS("stride");
+            TYPE_KEYS("stride");
             AC_TRY(get_i32(y, P("stride") ? P("stride") : m, "stride", 0, 4096, &x.stride));
             if (x.stride == 0) return AC_OK; /* PadStride with stride 0 is a no-op there too */
         }
         return push(y, m, x);
     }
     if (!strcmp(name, "LetterBoxResize")) {
-        DKEYS("target_size");
+        TYPE_KEYS("target_size");
         if (!P("target_size"))
             return ac_yaml_fail(y->doc, m, y->d, AC_ERR_CONFIG,
                                 "LetterBoxResize needs 'target_size'");
@@ -319,7 +322,6 @@ static ac_status det_op(yctx *y, const char *name, const ac_yaml_node *m) {
         return push(y, m, x);
     }
 #undef P
-#undef DKEYS
     return ac_yaml_fail(y->doc, ac_yaml_map_get(m, "type"), y->d, AC_ERR_CONFIG,
                         "unknown transform '%s' in Preprocess", name);
 }
@@ -357,15 +359,10 @@ static ac_status seg_interp(yctx *y, const ac_yaml_node *m, ac_interp *out) {
 }
 
 static ac_status seg_op(yctx *y, const char *name, const ac_yaml_node *m) {
-#define SKEYS(...)                                                                                 \
-    do {                                                                                           \
-        static const char *const k_[] = {"type", __VA_ARGS__, NULL};                              \
-        AC_TRY(ac_yaml_check_keys(y->doc, m, k_, y->d));                                          \
-    } while (0)
 #define P(k) ac_yaml_map_get(m, k)
     ac_xform x = {0};
     if (!strcmp(name, "Normalize")) {
-        SKEYS("mean", "std");
+        TYPE_KEYS("mean", "std");
         x.kind = AC_XFORM_NORMALIZE;
         x.scale = 1.0 / 255.0;
         for (int i = 0; i < 3; i++) x.mean[i] = 0.5f, x.std[i] = 0.5f;
@@ -374,7 +371,7 @@ static ac_status seg_op(yctx *y, const char *name, const ac_yaml_node *m) {
         return push(y, m, x);
     }
     if (!strcmp(name, "Resize")) {
-        SKEYS("target_size", "interp", "keep_ratio");
+        TYPE_KEYS("target_size", "interp", "keep_ratio");
         x.kind = AC_XFORM_RESIZE;
         x.width = x.height = 512;
         if (P("target_size")) AC_TRY(get_size2(y, P("target_size"), "target_size", &x.width,
@@ -391,9 +388,9 @@ static ac_status seg_op(yctx *y, const char *name, const ac_yaml_node *m) {
     if (!strcmp(name, "ResizeByShort") || !strcmp(name, "ResizeByLong")) {
         int sh = !strcmp(name, "ResizeByShort");
         if (sh)
-            SKEYS("short_size", "max_size", "interp");
+            TYPE_KEYS("short_size", "max_size", "interp");
         else
-            SKEYS("long_size", "interp");
+            TYPE_KEYS("long_size", "interp");
         const char *k = sh ? "short_size" : "long_size";
         if (!P(k)) return ac_yaml_fail(y->doc, m, y->d, AC_ERR_CONFIG, "%s needs '%s'", name, k);
         x.kind = sh ? AC_XFORM_RESIZE_SHORT : AC_XFORM_RESIZE_LONG;
@@ -406,7 +403,7 @@ static ac_status seg_op(yctx *y, const char *name, const ac_yaml_node *m) {
         return push(y, m, x);
     }
     if (!strcmp(name, "Padding")) {
-        SKEYS("target_size", "im_padding_value", "label_padding_value");
+        TYPE_KEYS("target_size", "im_padding_value", "label_padding_value");
         if (!P("target_size"))
             return ac_yaml_fail(y->doc, m, y->d, AC_ERR_CONFIG, "Padding needs 'target_size'");
         x.kind = AC_XFORM_PAD;
@@ -417,7 +414,6 @@ static ac_status seg_op(yctx *y, const char *name, const ac_yaml_node *m) {
         return push(y, m, x);
     }
 #undef P
-#undef SKEYS
     return ac_yaml_fail(y->doc, ac_yaml_map_get(m, "type"), y->d, AC_ERR_CONFIG,
                         "unknown transform '%s' in Deploy.transforms", name);
 }

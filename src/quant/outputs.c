@@ -61,18 +61,11 @@ static int find_yaml(const char *fp32_model_path, const char *deploy_yaml, char 
     return 0;
 }
 
-/* Same file (device and inode), following links; 0 when either does not exist. */
-static int same_file(const char *a, const char *b) {
-    struct stat sa, sb;
-    if (!a || !b || stat(a, &sa) != 0 || stat(b, &sb) != 0) return 0;
-    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 ac_status ac_quant_check_out_dir(const char *fp32_model_path, const char *out_dir, ac_diag *d) {
     if (!out_dir || !out_dir[0]) return AC_FAIL(d, AC_ERR_ARG, "no output folder given");
     char path[4200];
     snprintf(path, sizeof path, "%s/model.onnx", out_dir);
-    if (same_file(path, fp32_model_path))
+    if (ac_file_same(path, fp32_model_path))
         return AC_FAIL(d, AC_ERR_ARG,
                        "%s would replace the FP32 model %s: choose another output folder", path,
                        fp32_model_path);
