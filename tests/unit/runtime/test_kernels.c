@@ -289,6 +289,14 @@ START_TEST(conv_kernels_match_ref) {
     conv_case(0, 2, 33, 33, 3, 2, spat[1], &cfg2d[2], idx++);
     conv_case(0, 1, 7, 14, 7, 2, spat[2], &cfg2d[1], idx++);
     conv_case(0, 1, 16, 32, 2, 2, spat[2], &cfg2d[6], idx++);
+    /* output sizes 16 k + 1..4 (the AVX-512 GEMM's tail columns) with K over several blocks,
+     * every activation and the residual sum on both */
+    static const int64_t tails[][3] = {{1, 7, 7}, {1, 14, 14}, {1, 3, 6}, {1, 1, 19}, {1, 4, 5}};
+    for (int t = 0; t < 5; t++)
+        for (int a = 0; a < 7; a++) {
+            conv_case(0, 1 + (a == 3), 130 + a, 21 + 3 * a, 1, 2, tails[t], &cfg2d[0], idx++);
+            conv_case(0, 1, 40 + a, 9 + a, 1, 2, tails[t], &cfg2d[1], idx++);
+        }
     /* 1-D and 3-D */
     static const conv_cfg c1 = {{1, 1, 3}, {1, 1, 2}, {1, 1, 1}, {1, 0}};
     static const conv_cfg c3 = {{3, 3, 3}, {2, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}};

@@ -14,8 +14,14 @@
  * accumulated in registers within a K block and in memory across blocks; the epilogue runs on
  * the last block while the tile is still in registers.
  *
- * Every C element is computed with the same k order whatever the tiling by the caller, so
- * results do not depend on the thread count. */
+ * Ragged widths: when N is a few columns past a multiple of 16 (N = 49 in the 7x7 layers, 196
+ * in the 14x14 ones), a register of lanes for 1-4 columns would cost as much as a full one (N =
+ * 49 ran at 75% of the speed of N = 48). Those tail columns are instead computed per K block as
+ * dot products vectorised over k (tail_cols), with A's block still in cache from the panels.
+ *
+ * Every C element is computed with the same k order whatever the tiling by the caller (rows are
+ * independent; the split of columns into panels and tail depends on N alone), so results do
+ * not depend on the thread count. */
 #include "sgemm.h"
 
 #include <immintrin.h>
@@ -133,6 +139,91 @@ static void panels(int64_t M, int64_t N, int64_t kc, int64_t k0, const float *A,
     }
 }
 
+/* The sums of 16 vectors: lane p holds the sum of the lanes of v[p]. Folded pairwise by a fixed
+ * tree (within 128-bit chunks, then across them), so the order of additions is fixed. */
+static inline __m512 fold16(const __m512 v[16]) {
+    __m512 s[8], t[4], x[2];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++)
+        s[i] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * i], v[2 * i + 1]),
+                             _mm512_unpackhi_ps(v[2 * i], v[2 * i + 1]));
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        __m512d a = _mm512_castps_pd(s[2 * i]), b = _mm512_castps_pd(s[2 * i + 1]);
+        t[i] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(a, b)),
+                             _mm512_castpd_ps(_mm512_unpackhi_pd(a, b)));
+    }
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; i++)
+        x[i] = _mm512_add_ps(_mm512_shuffle_f32x4(t[2 * i], t[2 * i + 1], 0x44),
+                             _mm512_shuffle_f32x4(t[2 * i], t[2 * i + 1], 0xEE));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(x[0], x[1], 0x88),
+                         _mm512_shuffle_f32x4(x[0], x[1], 0xDD));
+}
+
+/* Tail tile: mr rows x nt columns (mr * nt <= 16) of dot products over kc values of k, from A
+ * rows and the gathered tail columns bt[j * KC + k]. Rows past `rows` repeat row 0 and are
+ * dropped, so a kept sum is folded exactly as in a full tile. */
+static inline __attribute__((always_inline)) void
+tail_tile(const int mr, const int nt, int rows, int64_t kc, const float *A, int64_t lda,
+          const float *bt, float *C, int64_t ldc, int first, int last, const rt_gemm_epi *ep,
+          int64_t row0, int64_t col0) {
+    __m512 acc[16];
+    const float *a[16];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
+#pragma GCC unroll 16
+    for (int i = 0; i < mr; i++) a[i] = A + (i < rows ? i : 0) * lda;
+    for (int64_t k = 0; k < kc; k += 16) {
+        __mmask16 m = kc - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (kc - k)) - 1u);
+        __m512 b[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < nt; j++) b[j] = _mm512_maskz_loadu_ps(m, bt + j * KC + k);
+#pragma GCC unroll 16
+        for (int i = 0; i < mr; i++) {
+            __m512 av = _mm512_maskz_loadu_ps(m, a[i] + k);
+#pragma GCC unroll 4
+            for (int j = 0; j < nt; j++) acc[i * nt + j] = _mm512_fmadd_ps(av, b[j], acc[i * nt + j]);
+        }
+    }
+    float sums[16] __attribute__((aligned(64)));
+    _mm512_store_ps(sums, fold16(acc));
+    for (int i = 0; i < rows; i++) {
+        float *c = C + i * ldc;
+        const float *s = ep->sum ? ep->sum + (row0 + i) * ep->lds + col0 : NULL;
+        for (int j = 0; j < nt; j++) {
+            float v = first ? sums[i * nt + j] : c[j] + sums[i * nt + j];
+            if (last) {
+                if (ep->bias) v += ep->bias[row0 + i];
+                if (s) v += s[j];
+                if (ep->act) v = rt_act_scalar(ep->act, v);
+            }
+            c[j] = v;
+        }
+    }
+}
+
+/* Columns [n0, n0 + nt) (nt <= 4) of one K block, every row. */
+static void tail_cols(int64_t M, int nt, int64_t kc, int64_t k0, const float *A, int64_t lda,
+                      const float *B, int64_t ldb, float *C, int64_t ldc, int first, int last,
+                      const rt_gemm_epi *ep, int64_t n0) {
+    float bt[4 * KC] __attribute__((aligned(64)));
+    for (int j = 0; j < nt; j++)
+        for (int64_t k = 0; k < kc; k++) bt[j * KC + k] = B[(k0 + k) * ldb + n0 + j];
+    const int R = nt == 1 ? 16 : nt == 2 ? 8 : nt == 3 ? 5 : 4;
+    for (int64_t i0 = 0; i0 < M; i0 += R) {
+        int rows = M - i0 < R ? (int)(M - i0) : R;
+        const float *a = A + i0 * lda + k0;
+        float *c = C + i0 * ldc + n0;
+        switch (nt) {
+        case 1: tail_tile(16, 1, rows, kc, a, lda, bt, c, ldc, first, last, ep, i0, n0); break;
+        case 2: tail_tile(8, 2, rows, kc, a, lda, bt, c, ldc, first, last, ep, i0, n0); break;
+        case 3: tail_tile(5, 3, rows, kc, a, lda, bt, c, ldc, first, last, ep, i0, n0); break;
+        default: tail_tile(4, 4, rows, kc, a, lda, bt, c, ldc, first, last, ep, i0, n0); break;
+        }
+    }
+}
+
 void rt_sgemm_avx512(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
                      const float *B, int64_t ldb, float *C, int64_t ldc, const rt_gemm_epi *ep) {
     rt_gemm_epi none = {0};
@@ -148,13 +239,17 @@ void rt_sgemm_avx512(int64_t M, int64_t N, int64_t K, const float *A, int64_t ld
         }
         return;
     }
+    /* 1-4 columns past a multiple of 16 go to tail_cols (see the header comment) */
+    int nt = N > 16 && N % 16 <= 4 ? (int)(N % 16) : 0;
+    int64_t Nv = N - nt;
     for (int64_t k0 = 0; k0 < K; k0 += KC) {
         int64_t kc = K - k0 < KC ? K - k0 : KC;
         int first = k0 == 0, last = k0 + kc == K;
+        if (nt) tail_cols(M, nt, kc, k0, A, lda, B, ldb, C, ldc, first, last, ep, Nv);
         /* Loop order: with a small B block (few k, as in 1x1 convs on few channels) walk all
          * columns for one row band at a time, so each output row is written as one stream;
          * otherwise keep a B panel in L1 while every row band passes over it. */
-        int rows_outer = kc * N * (int64_t)sizeof(float) <= (256 << 10);
+        int rows_outer = kc * Nv * (int64_t)sizeof(float) <= (256 << 10);
         int64_t band = rows_outer ? 24 : M; /* a multiple of 6 and of 8 */
         for (int64_t b0 = 0; b0 < M; b0 += band) {
             int64_t bm = M - b0 < band ? M - b0 : band;
@@ -163,7 +258,7 @@ void rt_sgemm_avx512(int64_t M, int64_t N, int64_t K, const float *A, int64_t ld
             rt_gemm_epi epb = *ep;
             if (epb.bias) epb.bias += b0;
             if (epb.sum) epb.sum += b0 * epb.lds;
-            panels(bm, N, kc, k0, Ab, lda, B, ldb, Cb, ldc, first, last, &epb);
+            panels(bm, Nv, kc, k0, Ab, lda, B, ldb, Cb, ldc, first, last, &epb);
         }
     }
 }
