@@ -40,6 +40,7 @@ typedef struct conv_state {
     int64_t tile, ntiles; /* output columns per task */
     int64_t mblock, nmb;  /* output channels per task */
     rt_sgemm_fn gemm;     /* our SIMD GEMM with fused epilogue, or NULL for OpenBLAS */
+    rt_copy_strided_fn copy_strided; /* SIMD strided row copy for im2col, or NULL */
 } conv_state;
 
 #define COL_BUDGET (1536 * 1024) /* bytes of im2col per tile */
@@ -133,8 +134,8 @@ static void im2col(const rt_conv_params *q, const float *x, int64_t col0, int64_
 /* im2col of output rows [oh0, oh0 + nrows) of a 2-D conv (depth 1) into col[Kg, nrows * OW]:
  * the valid output columns of each kernel column kw do not depend on the row, so each row is
  * zero head, a (strided) copy, zero tail. */
-static void im2col_2d(const rt_conv_params *q, const float *x, int64_t oh0, int64_t nrows,
-                      float *col) {
+static void im2col_2d(const rt_conv_params *q, const conv_state *s, const float *x, int64_t oh0,
+                      int64_t nrows, float *col) {
     const int64_t H = q->in[1], W = q->in[2], OW = q->out[2], T = nrows * OW;
     const int64_t sh = q->stride[1], sw = q->stride[2], dh = q->dil[1], dw = q->dil[2];
     int64_t r = 0;
@@ -159,6 +160,8 @@ static void im2col_2d(const rt_conv_params *q, const float *x, int64_t oh0, int6
                     for (int64_t ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
                     if (sw == 1)
                         for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow];
+                    else if (s->copy_strided)
+                        s->copy_strided(dst + lo, src + lo * sw, hi - lo, sw);
                     else
                         for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow * sw];
                     for (int64_t ow = hi; ow < OW; ow++) dst[ow] = 0.0f;
@@ -195,7 +198,7 @@ static void conv_task(void *user, int64_t task, int32_t thread) {
     } else {
         float *col = rt_scratch(j->x, thread);
         if (s->rows2d)
-            im2col_2d(q, x, col0 / q->out[2], T / q->out[2], col);
+            im2col_2d(q, s, x, col0 / q->out[2], T / q->out[2], col);
         else
             im2col(q, x, col0, T, col);
         B = col;
@@ -250,7 +253,9 @@ const rt_kernel rt_k_conv_blas = {"conv_blas", "Conv", AC_ISA_BLAS, score_conv, 
  * registers). */
 static ac_status prepare_conv_avx512(rt_plan *p, rt_node *n, ac_diag *d) {
     AC_TRY(prepare_conv(p, n, d));
-    ((conv_state *)n->kstate)->gemm = rt_sgemm_avx512;
+    conv_state *s = n->kstate;
+    s->gemm = rt_sgemm_avx512;
+    s->copy_strided = rt_copy_strided_avx512;
     return AC_OK;
 }
 

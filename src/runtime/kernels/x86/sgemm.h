@@ -23,4 +23,8 @@ typedef void (*rt_sgemm_fn)(int64_t M, int64_t N, int64_t K, const float *A, int
 void rt_sgemm_avx512(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
                      const float *B, int64_t ldb, float *C, int64_t ldc, const rt_gemm_epi *ep);
 
+/* dst[i] = src[i * stride] for i < n (im2col of strided convolutions). */
+typedef void (*rt_copy_strided_fn)(float *dst, const float *src, int64_t n, int64_t stride);
+void rt_copy_strided_avx512(float *dst, const float *src, int64_t n, int64_t stride);
+
 #endif
