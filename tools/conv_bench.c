@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* conv_bench: times single-Conv sessions on ResNet-50 and MobileNetV2 layer shapes (batch 1).
- * Usage: conv_bench [threads [isa [reps]]]; prints ms per run and GFLOP/s per shape and the
- * FLOP-weighted total. Developer tool; not part of the test suite. */
+ * Usage: conv_bench [threads [isa [reps [cold]]]]; prints ms per run (best of reps) and GFLOP/s
+ * per shape and the FLOP-weighted total. With cold = 1, 64 MiB are written between runs so
+ * weights and activations come from memory, as inside a whole model. Developer tool; not part
+ * of the test suite. */
 #define _POSIX_C_SOURCE 200809L
 #include "autocompress/ac_graph.h"
 #include "autocompress/ac_session.h"
@@ -68,6 +70,9 @@ int main(int argc, char **argv) {
     ac_diag d = {0};
     if (argc > 2) CHECK(ac_isa_parse(argv[2], &isa, &d));
     int reps = argc > 3 ? atoi(argv[3]) : 20;
+    int cold = argc > 4 && atoi(argv[4]) != 0;
+    size_t flush_n = (size_t)64 << 20;
+    unsigned char *flush = cold ? malloc(flush_n) : NULL;
     double tot_flop = 0, tot_s = 0;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         const shape *s = &shapes[i];
@@ -115,6 +120,7 @@ int main(int argc, char **argv) {
         CHECK(ac_session_run(ses, 1, &in, &outs, &n_out, &d)); /* plan + warm-up */
         double best = 1e9;
         for (int rep = 0; rep < reps; rep++) {
+            if (flush) memset(flush, rep & 0xff, flush_n);
             double t0 = now();
             CHECK(ac_session_run(ses, 1, &in, &outs, &n_out, &d));
             double t = now() - t0;
@@ -131,5 +137,6 @@ int main(int argc, char **argv) {
     }
     printf("%-28s %8.3f ms %7.1f GFLOP/s (threads %d, isa %s)\n", "total", tot_s * 1e3,
            tot_flop / tot_s * 1e-9, threads, ac_isa_name(isa));
+    free(flush);
     return 0;
 }

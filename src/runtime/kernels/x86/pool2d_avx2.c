@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* 2-D float pooling fast path (MaxPool and AveragePool without dilation or Indices), the common
  * CNN case (ResNet's 3x3/2 stem pool, YOLO's SPP pools). Per output row the window's input rows
- * are first combined column by column (contiguous, vectorised by the compiler for AVX2), then
- * each output takes its kw columns of that row. The reference kernel (kernels/ref/pool.c) walks
- * every tap with index arithmetic; this one gives the same results (max is exact; averages sum
- * the same taps, in float instead of double, well inside the tolerance the tests document). */
+ * are first combined column by column (contiguous, vectorised by the compiler for AVX2) into a
+ * row with the horizontal padding already in place (-inf for max, 0 for average); strides 1
+ * and 2 then combine kw shifted copies of that row (stride 2 after splitting it into even and
+ * odd columns), so the horizontal pass is contiguous too. The reference kernel
+ * (kernels/ref/pool.c) walks every tap with index arithmetic; this one gives the same results
+ * (max is exact; averages sum the same taps, in float instead of double, well inside the
+ * tolerance the tests document). */
 #include "../../ops/pool.h"
 
 #include <math.h>
@@ -15,6 +18,22 @@ typedef struct job {
     const rt_ctx *x;
 } job;
 
+/* Divisor of output (oh, ow) of an AveragePool. */
+static float avg_count(const rt_pool_params *pp, int64_t h0, int64_t h1, int64_t a, int64_t b,
+                       int64_t ow) {
+    const int64_t H = pp->in[0], W = pp->in[1], pw = pp->pad[1];
+    int64_t w0 = ow * pp->s[1] - pw, w1 = w0 + pp->k[1];
+    if (pp->count_include_pad) {
+        /* taps inside the padded input count, taps beyond it do not */
+        int64_t ha = h0 < -pp->pad[0] ? -pp->pad[0] : h0;
+        int64_t hb = h1 > H + pp->pad_end[0] ? H + pp->pad_end[0] : h1;
+        int64_t wa = w0 < -pw ? -pw : w0, wb = w1 > W + pp->pad_end[1] ? W + pp->pad_end[1] : w1;
+        return (float)((hb - ha) * (wb - wa));
+    }
+    int64_t c = w0 < 0 ? 0 : w0, e = w1 > W ? W : w1;
+    return (float)((b - a) * (e - c));
+}
+
 static void plane_task(void *user, int64_t plane, int32_t thread) {
     const job *j = user;
     const rt_pool_params *pp = j->pp;
@@ -23,44 +42,61 @@ static void plane_task(void *user, int64_t plane, int32_t thread) {
     const int64_t ph = pp->pad[0], pw = pp->pad[1];
     const float *X = (const float *)j->n->in[0]->data + plane * H * W;
     float *Y = (float *)j->n->out[0]->data + plane * OH * OW;
-    float *row = rt_scratch(j->x, thread);
+    /* scratch: the padded row (lp floats), then its even and odd columns */
+    const int64_t lp = (OW - 1) * sw + kw > W + pw ? (OW - 1) * sw + kw : W + pw;
+    float *row = rt_scratch(j->x, thread), *ev = row + lp, *od = ev + lp / 2 + 1;
     const int is_max = pp->kind == RT_POOL_MAX;
+    const float padv = is_max ? -INFINITY : 0.0f;
+    for (int64_t w = 0; w < pw; w++) row[w] = padv;
+    for (int64_t w = pw + W; w < lp; w++) row[w] = padv;
+    float *in = row + pw; /* input column w is in[w] */
     for (int64_t oh = 0; oh < OH; oh++) {
         int64_t h0 = oh * sh - ph, h1 = h0 + kh;
         int64_t a = h0 < 0 ? 0 : h0, b = h1 > H ? H : h1;
+        float *y = Y + oh * OW;
         if (b <= a) { /* window entirely in padding (only with odd ceil_mode shapes) */
-            for (int64_t ow = 0; ow < OW; ow++) Y[oh * OW + ow] = 0.0f;
+            for (int64_t ow = 0; ow < OW; ow++) y[ow] = 0.0f;
             continue;
         }
         const float *r0 = X + a * W;
-        for (int64_t w = 0; w < W; w++) row[w] = r0[w];
+        for (int64_t w = 0; w < W; w++) in[w] = r0[w];
         for (int64_t h = a + 1; h < b; h++) {
             const float *r = X + h * W;
             if (is_max)
-                for (int64_t w = 0; w < W; w++) row[w] = r[w] > row[w] ? r[w] : row[w];
+                for (int64_t w = 0; w < W; w++) in[w] = r[w] > in[w] ? r[w] : in[w];
             else
-                for (int64_t w = 0; w < W; w++) row[w] += r[w];
+                for (int64_t w = 0; w < W; w++) in[w] += r[w];
         }
-        for (int64_t ow = 0; ow < OW; ow++) {
-            int64_t w0 = ow * sw - pw, w1 = w0 + kw;
-            int64_t c = w0 < 0 ? 0 : w0, e = w1 > W ? W : w1;
-            float v = row[c];
-            for (int64_t w = c + 1; w < e; w++)
-                v = is_max ? (row[w] > v ? row[w] : v) : v + row[w];
-            if (!is_max) {
-                int64_t cnt;
-                if (pp->count_include_pad) {
-                    /* taps inside the padded input count, taps beyond it do not */
-                    int64_t ha = h0 < -ph ? -ph : h0, hb = h1 > H + pp->pad_end[0] ? H + pp->pad_end[0] : h1;
-                    int64_t wa = w0 < -pw ? -pw : w0, wb = w1 > W + pp->pad_end[1] ? W + pp->pad_end[1] : w1;
-                    cnt = (hb - ha) * (wb - wa);
-                } else {
-                    cnt = (b - a) * (e - c);
-                }
-                v = v / (float)cnt;
+        /* output ow combines row[ow * sw + t], t < kw */
+        if (sw == 1 || sw == 2) {
+            const float *src[2] = {row, row};
+            if (sw == 2) {
+                for (int64_t w = 0; 2 * w < lp; w++) ev[w] = row[2 * w];
+                for (int64_t w = 0; 2 * w + 1 < lp; w++) od[w] = row[2 * w + 1];
+                src[0] = ev;
+                src[1] = od;
             }
-            Y[oh * OW + ow] = v;
+            /* tap t of output ow: stride 1 row[ow + t]; stride 2 (t even ? ev : od)[ow + t / 2] */
+            const float *s0 = sw == 1 ? row : ev;
+            for (int64_t ow = 0; ow < OW; ow++) y[ow] = s0[ow];
+            for (int64_t t = 1; t < kw; t++) {
+                const float *st = sw == 1 ? row + t : src[t & 1] + t / 2;
+                if (is_max)
+                    for (int64_t ow = 0; ow < OW; ow++) y[ow] = st[ow] > y[ow] ? st[ow] : y[ow];
+                else
+                    for (int64_t ow = 0; ow < OW; ow++) y[ow] += st[ow];
+            }
+        } else {
+            for (int64_t ow = 0; ow < OW; ow++) {
+                const float *r = row + ow * sw;
+                float v = r[0];
+                for (int64_t t = 1; t < kw; t++)
+                    v = is_max ? (r[t] > v ? r[t] : v) : v + r[t];
+                y[ow] = v;
+            }
         }
+        if (!is_max)
+            for (int64_t ow = 0; ow < OW; ow++) y[ow] /= avg_count(pp, h0, h1, a, b, ow);
     }
 }
 
@@ -68,7 +104,9 @@ static ac_status prepare(rt_plan *p, rt_node *n, ac_diag *d) {
     (void)p;
     (void)d;
     const rt_pool_params *pp = n->params;
-    n->scratch = (size_t)pp->in[1] * sizeof(float);
+    int64_t lp = (pp->out[1] - 1) * pp->s[1] + pp->k[1];
+    if (lp < pp->in[1] + pp->pad[1]) lp = pp->in[1] + pp->pad[1];
+    n->scratch = (size_t)(2 * lp + 2) * sizeof(float); /* padded row, its even + odd columns */
     return AC_OK;
 }
 
