@@ -78,6 +78,8 @@ extern const rt_kernel rt_k_conv_blas, rt_k_conv_avx512, rt_k_conv_transpose_bla
     rt_k_matmul_blas;
 /* kernels/x86: depthwise 3x3 stride 1/2 */
 extern const rt_kernel rt_k_dwconv3x3_avx2, rt_k_dwconv3x3_avx512;
+/* kernels/x86: Gemm with transB and few rows (fully connected layers at small batch) */
+extern const rt_kernel rt_k_gemm_nt_avx512;
 /* kernels/x86: Winograd F(4x4, 3x3) for 3x3 stride-1 convs */
 extern const rt_kernel rt_k_conv_wino_avx512;
 
