@@ -298,6 +298,8 @@ START_TEST(conv_kernels_match_ref) {
             conv_case(0, 1 + (a == 3), 130 + a, 21 + 3 * a, 1, 2, tails[t], &cfg2d[0], idx++);
             conv_case(0, 1, 40 + a, 9 + a, 1, 2, tails[t], &cfg2d[1], idx++);
         }
+    /* K = 1350 over N <= 64 columns: several balanced K blocks of the narrow-panel path */
+    for (int t = 0; t < 5; t++) conv_case(0, 1, 150, 11, 1, 2, tails[t], &cfg2d[1], idx++);
     /* 1-D and 3-D */
     static const conv_cfg c1 = {{1, 1, 3}, {1, 1, 2}, {1, 1, 1}, {1, 0}};
     static const conv_cfg c3 = {{3, 3, 3}, {2, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}};
