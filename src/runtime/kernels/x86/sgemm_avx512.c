@@ -124,9 +124,13 @@ tile(const int mr, const int nv, int64_t kc, const float *A, int64_t lda, const 
 static void panels(int64_t M, int64_t N, int64_t kc, int64_t k0, const float *A, int64_t lda,
                    const float *B, int64_t ldb, float *C, int64_t ldc, int first, int last,
                    const rt_gemm_epi *ep) {
-    /* panels of 64 columns; the last one only as wide (in registers) as it needs */
-    for (int64_t n0 = 0; n0 < N; n0 += 16 * MAX_NV) {
-        int64_t nr = N - n0 < 16 * MAX_NV ? N - n0 : 16 * MAX_NV;
+    /* Panels of 64 columns (tiles of 6 rows) or, when M is a multiple of 8 but not of 6
+     * (M = 16, 32, 64, 128, ...), of 48 columns (tiles of 8 rows), so no tile is left with a
+     * few rows (M = 32 in 6-row tiles ends with a 2-row tile at a third of the speed). The
+     * last panel is only as wide (in registers) as it needs. */
+    const int64_t pw = M % 6 != 0 && M % 8 == 0 ? 48 : 16 * MAX_NV;
+    for (int64_t n0 = 0; n0 < N; n0 += pw) {
+        int64_t nr = N - n0 < pw ? N - n0 : pw;
         int nv = (int)((nr + 15) / 16);
         int64_t rem = nr - 16 * (nv - 1);
         __mmask16 ml = rem >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1);
