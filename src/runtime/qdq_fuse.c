@@ -16,6 +16,8 @@
 #include "ops/qlinear.h"
 #include "plan.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 static ac_status infer_never(rt_plan *p, rt_node *n, ac_diag *d) {
@@ -53,6 +55,19 @@ static int per_tensor(const rt_tensor *s, const rt_tensor *z, float *scale, int3
     else return 0;
     return 1;
 }
+
+/* What ORT's graph transformers decided before its QDQ selectors run, computed once per plan
+ * on the unfused graph (see rt_qdq_fuse). */
+typedef struct qbias {
+    const rt_tensor *f; /* the Conv/Gemm bias input after WeightBiasQuantization */
+    const int32_t *q;   /* its int32 codes (scale s_x * s_w[c]) */
+} qbias;
+
+typedef struct fctx {
+    uint8_t *u8;   /* per graph value: an int8 Q -> DQ pair that QDQS8ToU8 makes uint8 */
+    qbias *qb;
+    int64_t n_qb;
+} fctx;
 
 typedef struct qside {
     rt_node *node;  /* the DQ or Q node */
@@ -132,6 +147,139 @@ static int folded_dq(const rt_plan *p, const rt_tensor *t, ac_dtype want, qconst
     return 1;
 }
 
+/* The node reading t, when exactly one node input reads it. */
+static rt_node *only_reader(rt_plan *p, const rt_tensor *t) {
+    rt_node *r = NULL;
+    for (int64_t i = 0; i < p->n_nodes; i++) {
+        rt_node *n = &p->nodes[i];
+        if (n->dead) continue;
+        for (int32_t k = 0; k < n->n_in; k++)
+            if (n->in[k] == t) {
+                if (r) return NULL;
+                r = n;
+            }
+        if (n->sum == t) return NULL;
+    }
+    return r;
+}
+
+/* Scalar constant int8 zero point (input 2, which must be there) of a Q or DQ node. */
+static int s8_zp(const rt_node *n, int8_t *zp) {
+    const rt_tensor *z = n->n_in > 2 ? n->in[2] : NULL;
+    if (!z || !z->is_const || z->dtype != AC_DTYPE_S8 || z->numel != 1) return 0;
+    *zp = *(const int8_t *)z->data;
+    return 1;
+}
+
+/* ORT on x86 has no int8 x int8 QLinearConv (QDQIsInt8Allowed() is false unless
+ * MLAS_TARGET_ARM_ANY; ConvNodeGroupSelector rejects int8 activations), so before its selectors
+ * run, QDQS8ToU8Transformer (qdq_transformer/qdq_s8_to_u8.cc) rewrites an int8
+ * QuantizeLinear -> DequantizeLinear pair as uint8 with zero point + 128 -- but only a pair
+ * where the Q has exactly one output edge, to a DQ, the Q output is no graph output, and both
+ * have a constant scalar int8 zero point of the same value. EnsureUniqueDQForNodeUnit has run
+ * before and given every consumer of a shared DQ its own copy, so a Q whose DQ has two readers
+ * (or is a graph output) has two edges and stays int8. A group whose activations end up of
+ * different types (uint8 in, int8 out) is then not fused by ORT and runs in float. Marks the
+ * integer tensors of the converted pairs in c->u8. */
+static void mark_u8_pairs(rt_plan *p, fctx *c) {
+    for (int64_t i = 0; i < p->n_nodes; i++) {
+        rt_node *n = &p->nodes[i];
+        float s;
+        int32_t z;
+        int8_t zq, zd;
+        if (n->dead || !is(n, "QuantizeLinear") || n->n_in != 3 || !n->out || !n->out[0]) continue;
+        rt_tensor *q = n->out[0];
+        if (q->dtype != AC_DTYPE_S8 || q->is_output || !q->value || q->value->graph != p->g ||
+            !s8_zp(n, &zq) || !per_tensor(n->in[1], n->in[2], &s, &z))
+            continue;
+        rt_node *dq = only_reader(p, q);
+        if (!dq || !is(dq, "DequantizeLinear") || dq->n_in != 3 || dq->in[0] != q ||
+            !s8_zp(dq, &zd) || zd != zq)
+            continue;
+        rt_tensor *f = dq->out[0];
+        if (!f || f->is_output || !only_reader(p, f)) continue;
+        c->u8[q->value->index] = 1;
+    }
+}
+
+/* Whether ORT sees the integer tensor t as uint8 when it selects groups. */
+static int eff_u8(const fctx *c, const rt_tensor *t) {
+    if (t->dtype == AC_DTYPE_U8) return 1;
+    return t->dtype == AC_DTYPE_S8 && t->value && c->u8[t->value->index];
+}
+
+/* ORT's IsNoBranchPathToQuantizeLinear: t's only reader is a QuantizeLinear, possibly after a
+ * chain of Relu / Clip nodes that are each the only reader of the previous output. */
+static int path_to_q(rt_plan *p, const rt_tensor *t) {
+    for (int hops = 0; hops < 64; hops++) {
+        rt_node *r = only_reader(p, t);
+        if (!r || r->n_out != 1 || !r->out[0]) return 0;
+        if (is(r, "QuantizeLinear")) return r->in[0] == t;
+        if ((!is(r, "Relu") && !is(r, "Clip")) || r->in[0] != t) return 0;
+        t = r->out[0];
+    }
+    return 0;
+}
+
+/* ORT's WeightBiasQuantization (qdq_transformer/weight_bias_quantization.cc, on by default since
+ * 1.20): a Conv, ConvTranspose or Gemm whose input is DequantizeLinear with a scalar scale,
+ * whose weight is DequantizeLinear (per tensor, or per channel along the output axis: 0 for Conv
+ * and ConvTranspose, transB ? 0 : 1 for Gemm, as many scales as bias elements), whose bias is a
+ * 1-D float initializer and whose output path leads to QuantizeLinear (path_to_q) gets its
+ * bias replaced by DequantizeLinear(Cast<int32>(Round(b / (s_x * s_w))), s_x * s_w), all in
+ * float32 and constant-folded with ORT's own kernels (Round: half to even). The float kernel
+ * then adds the rounded bias, and the group becomes an integer QLinearConv / QGemm candidate
+ * with that int32 bias -- the TensorRT-style layout (float bias) therefore does not run what
+ * its model file says. We make the same bias and keep its codes for try_conv / try_gemm. */
+static ac_status quantize_bias(rt_plan *p, int64_t i, fctx *c, ac_diag *d) {
+    rt_node *n = &p->nodes[i];
+    qside x;
+    qconst w;
+    if (n->n_in < 3 || !n->in[2] || !n->in[1] || n->n_out != 1 || !n->out[0]) return AC_OK;
+    rt_tensor *b = n->in[2];
+    if (!b->is_const || b->dtype != AC_DTYPE_F32 || b->rank != 1 || b->numel < 1) return AC_OK;
+    /* an initializer (or Constant), not the folded output of a DQ or other node */
+    if (b->value && b->value->producer && strcmp(b->value->producer->op_type, "Constant"))
+        return AC_OK;
+    if (!dq_input(p, n->in[0], &x) || !folded_dq(p, n->in[1], AC_DTYPE_S8, &w)) return AC_OK;
+    if (w.axis >= 0) {
+        int64_t want = 0;
+        if (is(n, "Gemm")) want = ((const rt_gemm_params *)n->params)->trans_b ? 0 : 1;
+        if (w.axis != want || w.s->numel != b->numel) return AC_OK;
+    }
+    if (!path_to_q(p, n->out[0])) return AC_OK;
+    rt_tensor *nb = rt_plan_alloc(p, sizeof *nb);
+    int32_t *q = rt_plan_alloc(p, (size_t)b->numel * sizeof *q);
+    if (!nb || !q) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+    nb->name = b->name;
+    nb->producer = -1;
+    nb->last_use = -1;
+    AC_TRY(rt_set_shape(nb, AC_DTYPE_F32, 1, b->dims, d));
+    AC_TRY(rt_plan_const_data(p, nb, d));
+    const float *bf = b->data, *ws = w.s->data;
+    float *out = nb->data;
+    for (int64_t k = 0; k < b->numel; k++) {
+        float bs = x.s * ws[w.s->numel == 1 ? 0 : k];
+        float r = rintf(bf[k] / bs); /* Div, then Round: nearbyint in the default mode */
+        q[k] = r >= 2147483520.0f ? INT32_MAX : r <= -2147483648.0f ? INT32_MIN : (int32_t)r;
+        out[k] = (float)q[k] * bs; /* DequantizeLinear of int32 */
+    }
+    n->in[2] = nb;
+    c->qb[c->n_qb].f = nb;
+    c->qb[c->n_qb++].q = q;
+    return AC_OK;
+}
+
+/* The int32 codes of a Conv/Gemm bias: a folded DequantizeLinear of int32 in the model, or
+ * one quantize_bias made. */
+static const int32_t *bias_codes(const rt_plan *p, const fctx *c, const rt_tensor *t) {
+    qconst b;
+    if (folded_dq(p, t, AC_DTYPE_S32, &b)) return b.q->data;
+    for (int64_t k = 0; k < c->n_qb; k++)
+        if (c->qb[k].f == t) return c->qb[k].q;
+    return NULL;
+}
+
 /* Replaces node n (reading `in`, writing y) by an integer node; kills the Q and any DQ left
  * without readers. */
 static ac_status rewrite(rt_plan *p, int64_t i, rt_qlinear *ql, rt_tensor **in, int32_t n_in,
@@ -173,17 +321,19 @@ static float *channel_scales(rt_plan *p, float sx, const rt_tensor *ws, int64_t 
     return sc;
 }
 
-static ac_status try_conv(rt_plan *p, int64_t i, ac_diag *d) {
+static ac_status try_conv(rt_plan *p, int64_t i, const fctx *c, ac_diag *d) {
     rt_node *n = &p->nodes[i];
     qside x, y;
-    qconst w, b = {0};
+    qconst w;
     if (n->n_in < 2 || !dq_input(p, n->in[0], &x) || !q_output(p, n->out[0], &y)) return AC_OK;
-    if (x.is_signed != y.is_signed || !folded_dq(p, n->in[1], AC_DTYPE_S8, &w)) return AC_OK;
+    /* ConvNodeGroupSelector: same type in and out, and not int8 on x86 (see mark_u8_pairs) */
+    if (!eff_u8(c, x.q) || !eff_u8(c, y.q) || !folded_dq(p, n->in[1], AC_DTYPE_S8, &w))
+        return AC_OK;
     const rt_conv_params *cp = n->params;
     if (cp->transposed) return AC_OK;
     int has_b = n->n_in > 2 && n->in[2];
-    if (has_b && (!folded_dq(p, n->in[2], AC_DTYPE_S32, &b) || b.q->numel != cp->M))
-        return AC_OK;
+    const int32_t *bq = has_b ? bias_codes(p, c, n->in[2]) : NULL;
+    if (has_b && (!bq || n->in[2]->numel != cp->M)) return AC_OK;
     if (w.q->numel != cp->M * cp->Cg * cp->k_sp) return AC_OK;
     if (w.axis > 0) return AC_OK; /* per output channel only */
     rt_qlinear *ql = rt_plan_alloc(p, sizeof *ql);
@@ -194,17 +344,17 @@ static ac_status try_conv(rt_plan *p, int64_t i, ac_diag *d) {
     ql->y_signed = y.is_signed;
     ql->zx = x.z, ql->sx = x.s, ql->zy = y.z, ql->sy = y.s;
     ql->w = w.q->data;
-    ql->bias = has_b ? b.q->data : NULL;
+    ql->bias = bq;
     ql->scale = channel_scales(p, x.s, w.s, cp->M, y.s, 1);
     if (!ql->scale) return AC_OK;
     rt_tensor *in[1] = {x.q};
     return rewrite(p, i, ql, in, 1, &x, 1, &y, "QLinearConv", d);
 }
 
-static ac_status try_gemm(rt_plan *p, int64_t i, ac_diag *d) {
+static ac_status try_gemm(rt_plan *p, int64_t i, const fctx *fc, ac_diag *d) {
     rt_node *n = &p->nodes[i];
     qside a, y;
-    qconst w, c = {0};
+    qconst w;
     if (n->n_in < 2 || !dq_input(p, n->in[0], &a)) return AC_OK;
     const rt_gemm_params *gp = n->params;
     if (gp->trans_a || gp->alpha != 1.0f || n->in[0]->rank != 2) return AC_OK;
@@ -212,12 +362,13 @@ static ac_status try_gemm(rt_plan *p, int64_t i, ac_diag *d) {
     /* per-channel scales must run along N: axis 0 of a transposed B, else axis 1 */
     if (w.axis >= 0 && w.axis != (gp->trans_b ? 0 : 1)) return AC_OK;
     int has_c = gp->has_c && n->n_in > 2 && n->in[2];
-    if (has_c && (gp->beta != 1.0f || !folded_dq(p, n->in[2], AC_DTYPE_S32, &c) ||
-                  c.q->numel != gp->N || gp->c_cs != 1 || gp->c_rs != 0))
+    const int32_t *cq = has_c ? bias_codes(p, fc, n->in[2]) : NULL;
+    if (has_c && (gp->beta != 1.0f || !cq || n->in[2]->numel != gp->N || gp->c_cs != 1 ||
+                  gp->c_rs != 0))
         return AC_OK;
     /* with an output Q: QGemm to 8 bits; without (a graph output, a float reader): float y */
     int quant = q_output(p, n->out[0], &y);
-    if (quant && y.is_signed != a.is_signed) return AC_OK;
+    if (quant && eff_u8(fc, y.q) != eff_u8(fc, a.q)) return AC_OK;
     if (!quant && n->out[0]->dtype != AC_DTYPE_F32) return AC_OK;
     rt_qlinear *ql = rt_plan_alloc(p, sizeof *ql);
     if (!ql) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
@@ -231,7 +382,7 @@ static ac_status try_gemm(rt_plan *p, int64_t i, ac_diag *d) {
     ql->b_rs = gp->trans_b ? 1 : gp->N;
     ql->b_cs = gp->trans_b ? gp->K : 1;
     ql->w = w.q->data;
-    ql->bias = has_c ? c.q->data : NULL;
+    ql->bias = cq;
     ql->scale = channel_scales(p, a.s, w.s, gp->N, quant ? y.s : 1.0f, quant);
     if (!ql->scale) return AC_OK;
     rt_tensor *in[1] = {a.q};
@@ -245,13 +396,16 @@ static int same_shape(const rt_tensor *a, const rt_tensor *b) {
     return 1;
 }
 
-static ac_status try_binary(rt_plan *p, int64_t i, int mul, ac_diag *d) {
+static ac_status try_binary(rt_plan *p, int64_t i, int mul, const fctx *c, ac_diag *d) {
     rt_node *n = &p->nodes[i];
     qside q[2], y;
     if (n->n_in != 2 || !dq_input(p, n->in[0], &q[0]) || !dq_input(p, n->in[1], &q[1]) ||
         !q_output(p, n->out[0], &y))
         return AC_OK;
-    if (q[0].is_signed != y.is_signed || q[1].is_signed != y.is_signed) return AC_OK;
+    /* BinaryNodeGroupSelector: all three of one type, as ORT sees them */
+    if (eff_u8(c, q[0].q) != eff_u8(c, y.q) || eff_u8(c, q[1].q) != eff_u8(c, y.q) ||
+        q[0].is_signed != y.is_signed || q[1].is_signed != y.is_signed)
+        return AC_OK;
     const rt_tensor *o = n->out[0];
     int ab = q[0].q->numel == 1 && o->numel != 1, bb = q[1].q->numel == 1 && o->numel != 1;
     if ((!ab && !same_shape(q[0].q, o)) || (!bb && !same_shape(q[1].q, o))) return AC_OK;
@@ -267,11 +421,12 @@ static ac_status try_binary(rt_plan *p, int64_t i, int mul, ac_diag *d) {
     return rewrite(p, i, ql, in, 2, q, 2, &y, mul ? "QLinearMul" : "QLinearAdd", d);
 }
 
-static ac_status try_unary(rt_plan *p, int64_t i, int gap, ac_diag *d) {
+static ac_status try_unary(rt_plan *p, int64_t i, int gap, const fctx *fc, ac_diag *d) {
     rt_node *n = &p->nodes[i];
     qside x, y;
     if (!dq_input(p, n->in[0], &x) || !q_output(p, n->out[0], &y)) return AC_OK;
-    if (x.is_signed != y.is_signed || (gap && x.q->rank < 3)) return AC_OK;
+    if (eff_u8(fc, x.q) != eff_u8(fc, y.q) || x.is_signed != y.is_signed || (gap && x.q->rank < 3))
+        return AC_OK;
     rt_qlinear *ql = rt_plan_alloc(p, sizeof *ql);
     if (!ql) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
     ql->kind = gap ? RT_QL_GAP : RT_QL_LUT;
@@ -297,18 +452,32 @@ static ac_status try_unary(rt_plan *p, int64_t i, int gap, ac_diag *d) {
 }
 
 ac_status rt_qdq_fuse(rt_plan *p, ac_diag *d) {
+    fctx c = {0};
+    c.u8 = rt_plan_alloc(p, (size_t)p->g->n_values + 1);
+    c.qb = rt_plan_alloc(p, (size_t)(p->n_nodes + 1) * sizeof *c.qb);
+    if (!c.u8 || !c.qb) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+    memset(c.u8, 0, (size_t)p->g->n_values + 1);
+    /* ORT's order: EnsureUniqueDQForNodeUnit and WeightBiasQuantization (level 1), then
+     * QDQS8ToU8Transformer and the QDQ selectors (level 2); all read the unfused graph. */
+    mark_u8_pairs(p, &c);
+    for (int64_t i = 0; i < p->n_nodes; i++) {
+        rt_node *n = &p->nodes[i];
+        if (n->dead || !n->in || !n->out) continue;
+        if (is(n, "Conv") || is(n, "ConvTranspose") || is(n, "Gemm"))
+            AC_TRY(quantize_bias(p, i, &c, d));
+    }
     for (int64_t i = 0; i < p->n_nodes; i++) {
         rt_node *n = &p->nodes[i];
         if (n->dead || n->op == &rt_op_qlinear || !n->in || !n->in[0] || !n->out ||
             !n->out[0])
             continue;
         ac_status s = AC_OK;
-        if (is(n, "Conv")) s = try_conv(p, i, d);
-        else if (is(n, "Gemm")) s = try_gemm(p, i, d);
-        else if (is(n, "Add")) s = try_binary(p, i, 0, d);
-        else if (is(n, "Mul")) s = try_binary(p, i, 1, d);
-        else if (is(n, "Sigmoid")) s = try_unary(p, i, 0, d);
-        else if (is(n, "GlobalAveragePool")) s = try_unary(p, i, 1, d);
+        if (is(n, "Conv")) s = try_conv(p, i, &c, d);
+        else if (is(n, "Gemm")) s = try_gemm(p, i, &c, d);
+        else if (is(n, "Add")) s = try_binary(p, i, 0, &c, d);
+        else if (is(n, "Mul")) s = try_binary(p, i, 1, &c, d);
+        else if (is(n, "Sigmoid")) s = try_unary(p, i, 0, &c, d);
+        else if (is(n, "GlobalAveragePool")) s = try_unary(p, i, 1, &c, d);
         if (s != AC_OK) return s;
     }
     return AC_OK;

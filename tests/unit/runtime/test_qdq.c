@@ -138,12 +138,205 @@ START_TEST(requant_rounds_half_even_and_saturates) {
 }
 END_TEST
 
+/* ---- which groups ORT runs in integer, and with which bias (TensorRT-style QDQ) ---------- */
+
+static ac_value *f32_input(ac_graph *g, const char *name, int32_t rank, const int64_t *dims) {
+    ac_diag d = {0};
+    ac_value *x;
+    ck_assert_int_eq(ac_graph_new_value(g, name, &x, &d), AC_OK);
+    ck_assert_int_eq(ac_value_set_type(x, AC_DTYPE_F32, rank, dims, NULL, &d), AC_OK);
+    ck_assert_int_eq(ac_graph_add_input(g, x, &d), AC_OK);
+    return x;
+}
+
+/* Q -> DQ with an int8 scalar scale s and zero point 0, as the TensorRT layout writes them. */
+static ac_value *qdq_s8(ac_graph *g, const char *name, ac_value *x, float s) {
+    char n[64];
+    int8_t z = 0;
+    snprintf(n, sizeof n, "%s_s", name);
+    ac_value *sv = init(g, n, AC_DTYPE_F32, 0, NULL, &s, 4);
+    snprintf(n, sizeof n, "%s_z", name);
+    ac_value *zv = init(g, n, AC_DTYPE_S8, 0, NULL, &z, 1);
+    snprintf(n, sizeof n, "%s_q", name);
+    ac_value *q = node1(g, "QuantizeLinear", n, 3, (ac_value *[]){x, sv, zv});
+    snprintf(n, sizeof n, "%s_dq", name);
+    return node1(g, "DequantizeLinear", n, 3, (ac_value *[]){q, sv, zv});
+}
+
+/* 1x1 Conv, one channel, weight 1 (scale 1, int8) and the given bias value or int32 code. */
+static ac_value *conv1(ac_graph *g, const char *name, ac_value *x, const float *fbias,
+                       const int32_t *qbias) {
+    char n[64];
+    int64_t wd[4] = {1, 1, 1, 1}, bd[1] = {1};
+    int8_t w = 1;
+    float one = 1.0f;
+    snprintf(n, sizeof n, "%s_w", name);
+    ac_value *wq = init(g, n, AC_DTYPE_S8, 4, wd, &w, 1);
+    snprintf(n, sizeof n, "%s_ws", name);
+    ac_value *ws = init(g, n, AC_DTYPE_F32, 0, NULL, &one, 4);
+    snprintf(n, sizeof n, "%s_wdq", name);
+    ac_value *dw = node1(g, "DequantizeLinear", n, 2, (ac_value *[]){wq, ws});
+    ac_value *b;
+    snprintf(n, sizeof n, "%s_b", name);
+    if (qbias) {
+        ac_value *bq = init(g, n, AC_DTYPE_S32, 1, bd, qbias, 4);
+        snprintf(n, sizeof n, "%s_bs", name);
+        ac_value *bs = init(g, n, AC_DTYPE_F32, 0, NULL, &one, 4);
+        snprintf(n, sizeof n, "%s_bdq", name);
+        b = node1(g, "DequantizeLinear", n, 2, (ac_value *[]){bq, bs});
+    } else {
+        b = init(g, n, AC_DTYPE_F32, 1, bd, fbias, 4);
+    }
+    return node1(g, "Conv", name, 3, (ac_value *[]){x, dw, b});
+}
+
+/* Runs g on a float input x[3] and returns the float output in y[3]; *fused counts the
+ * QLinearConv nodes of the plan. */
+static void run_f32(ac_graph *g, const float *xv, float *y, int *fused) {
+    ac_session *s;
+    ac_diag d = {0};
+    ac_session_opts o = {.threads = 1, .profile = 1};
+    ck_assert_int_eq(ac_session_new(g, 13, &o, &s, &d), AC_OK);
+    int64_t xd[4] = {1, 1, 1, 3};
+    ac_tensor in = {.name = "x", .dtype = AC_DTYPE_F32, .rank = 4, .dims = xd,
+                    .data = (void *)xv};
+    const ac_tensor *out;
+    int32_t n_out;
+    ac_status st = ac_session_run(s, 1, &in, &out, &n_out, &d);
+    ck_assert_msg(st == AC_OK, "%s", d.msg);
+    ck_assert_int_eq(out[0].dtype, AC_DTYPE_F32);
+    ck_assert_int_eq(out[0].numel, 3);
+    memcpy(y, out[0].data, 3 * sizeof *y);
+    const ac_node_profile *pr;
+    int32_t np = ac_session_profile(s, &pr);
+    *fused = 0;
+    for (int32_t i = 0; i < np; i++) *fused += !strcmp(pr[i].op_type, "QLinearConv");
+    ac_session_free(s);
+}
+
+/* ORT's WeightBiasQuantization: x (int8, scale 1) -> Conv(w 1, float bias 0.5) -> Relu -> Q.
+ * ORT replaces the bias by DQ(round_half_even(0.5 / (1 * 1)) = 0) before running the Conv in
+ * float (the Relu is not redundant with an int8 zero point of 0), so y = x, not x + 0.5
+ * (which Q would round to 2, 2, 4). */
+START_TEST(float_bias_is_rounded_like_ort) {
+    ac_graph *g;
+    ac_diag d = {0};
+    ck_assert_int_eq(ac_graph_new("g", &g, &d), AC_OK);
+    int64_t xd[4] = {1, 1, 1, 3};
+    float half = 0.5f;
+    ac_value *x = qdq_s8(g, "x", f32_input(g, "x", 4, xd), 1.0f);
+    ac_value *c = conv1(g, "c", x, &half, NULL);
+    ac_value *r = node1(g, "Relu", "r", 1, (ac_value *[]){c});
+    ac_value *y = qdq_s8(g, "y", r, 1.0f);
+    ck_assert_int_eq(ac_graph_add_output(g, y, &d), AC_OK);
+    float xv[3] = {1, 2, 3}, yv[3];
+    int fused;
+    run_f32(g, xv, yv, &fused);
+    for (int i = 0; i < 3; i++) ck_assert_msg(yv[i] == xv[i], "%d: %g", i, (double)yv[i]);
+    ck_assert_int_eq(fused, 0); /* Conv + Relu with int8 zero point 0 stays float */
+    ac_graph_free(g);
+}
+END_TEST
+
+/* ...but only where the Conv's output goes (through Relu / Clip only) to a QuantizeLinear:
+ * a Conv read by anything else keeps its float bias. */
+START_TEST(float_bias_kept_without_path_to_q) {
+    ac_graph *g;
+    ac_diag d = {0};
+    ck_assert_int_eq(ac_graph_new("g", &g, &d), AC_OK);
+    int64_t xd[4] = {1, 1, 1, 3};
+    float half = 0.5f;
+    ac_value *x = qdq_s8(g, "x", f32_input(g, "x", 4, xd), 1.0f);
+    ac_value *c = conv1(g, "c", x, &half, NULL);
+    ck_assert_int_eq(ac_graph_add_output(g, c, &d), AC_OK);
+    float xv[3] = {1, 2, 3}, yv[3];
+    int fused;
+    run_f32(g, xv, yv, &fused);
+    for (int i = 0; i < 3; i++) ck_assert(yv[i] == xv[i] + 0.5f);
+    ac_graph_free(g);
+}
+END_TEST
+
+/* QDQS8ToU8 + ConvNodeGroupSelector on x86: an int8 Conv group becomes QLinearConv only when
+ * both its Q/DQ pairs are single-edge pairs ORT turns into uint8; with the float bias of the
+ * TensorRT layout, after WeightBiasQuantization. The output pair is read by a Relu (a DQ that
+ * is itself a graph output would also keep its pair int8); with a second reader of that DQ,
+ * ORT gives each reader its own DQ, the Q has two edges and the Conv stays float. */
+START_TEST(int8_conv_fused_only_when_ort_makes_it_uint8) {
+    for (int shared = 0; shared < 2; shared++) {
+        ac_graph *g;
+        ac_diag d = {0};
+        ck_assert_int_eq(ac_graph_new("g", &g, &d), AC_OK);
+        int64_t xd[4] = {1, 1, 1, 3};
+        float half = 0.5f;
+        ac_value *x = qdq_s8(g, "x", f32_input(g, "x", 4, xd), 1.0f);
+        ac_value *c = conv1(g, "c", x, &half, NULL);
+        ac_value *y = qdq_s8(g, "y", c, 1.0f);
+        ac_value *r = node1(g, "Relu", "r", 1, (ac_value *[]){y});
+        ck_assert_int_eq(ac_graph_add_output(g, r, &d), AC_OK);
+        if (shared) { /* a second reader of y's DQ: ORT duplicates the DQ, the pair stays int8 */
+            ac_value *r2 = node1(g, "Relu", "r2", 1, (ac_value *[]){y});
+            ck_assert_int_eq(ac_graph_add_output(g, r2, &d), AC_OK);
+        }
+        float xv[3] = {1, 2, 3}, yv[3];
+        int fused;
+        run_f32(g, xv, yv, &fused);
+        ck_assert_msg(fused == !shared, "shared %d: %d QLinearConv", shared, fused);
+        for (int i = 0; i < 3; i++) ck_assert_msg(yv[i] == xv[i], "%d: %g", i, (double)yv[i]);
+        ac_graph_free(g);
+    }
+}
+END_TEST
+
+/* An int8 tensor that comes from no QuantizeLinear (a graph input) is never converted: the
+ * group stays float even with an int32 bias. */
+START_TEST(int8_conv_from_int8_input_stays_float) {
+    ac_graph *g;
+    ac_diag d = {0};
+    ck_assert_int_eq(ac_graph_new("g", &g, &d), AC_OK);
+    int64_t xd[4] = {1, 1, 1, 3};
+    ac_value *xi;
+    ck_assert_int_eq(ac_graph_new_value(g, "x", &xi, &d), AC_OK);
+    ck_assert_int_eq(ac_value_set_type(xi, AC_DTYPE_S8, 4, xd, NULL, &d), AC_OK);
+    ck_assert_int_eq(ac_graph_add_input(g, xi, &d), AC_OK);
+    float one = 1.0f;
+    int8_t z = 0;
+    ac_value *xs = init(g, "xs", AC_DTYPE_F32, 0, NULL, &one, 4);
+    ac_value *xz = init(g, "xz", AC_DTYPE_S8, 0, NULL, &z, 1);
+    ac_value *x = node1(g, "DequantizeLinear", "xdq", 3, (ac_value *[]){xi, xs, xz});
+    int32_t b = 0;
+    ac_value *c = conv1(g, "c", x, NULL, &b);
+    ac_value *y = qdq_s8(g, "y", c, 1.0f);
+    ac_value *r = node1(g, "Relu", "r", 1, (ac_value *[]){y});
+    ck_assert_int_eq(ac_graph_add_output(g, r, &d), AC_OK);
+    ac_session *s;
+    ac_session_opts o = {.threads = 1, .profile = 1};
+    ck_assert_int_eq(ac_session_new(g, 13, &o, &s, &d), AC_OK);
+    int8_t xv[3] = {1, -2, 3};
+    ac_tensor in = {.name = "x", .dtype = AC_DTYPE_S8, .rank = 4, .dims = xd, .data = xv};
+    const ac_tensor *out;
+    int32_t n_out;
+    ck_assert_int_eq(ac_session_run(s, 1, &in, &out, &n_out, &d), AC_OK);
+    const float *yv = out[0].data;
+    ck_assert(yv[0] == 1.0f && yv[1] == 0.0f && yv[2] == 3.0f);
+    const ac_node_profile *pr;
+    int32_t np = ac_session_profile(s, &pr);
+    for (int32_t i = 0; i < np; i++) ck_assert_str_ne(pr[i].op_type, "QLinearConv");
+    ac_session_free(s);
+    ac_graph_free(g);
+}
+END_TEST
+
 Suite *ac_test_runtime_qdq_suite(void) {
     Suite *s = suite_create("runtime_qdq");
     TCase *tc = tcase_create("qdq");
     tcase_add_test(tc, qlinear_conv_hand_computed);
     tcase_add_test(tc, qlinear_add_hand_computed);
     tcase_add_test(tc, requant_rounds_half_even_and_saturates);
+    tcase_add_test(tc, float_bias_is_rounded_like_ort);
+    tcase_add_test(tc, float_bias_kept_without_path_to_q);
+    tcase_add_test(tc, int8_conv_fused_only_when_ort_makes_it_uint8);
+    tcase_add_test(tc, int8_conv_from_int8_input_stays_float);
     suite_add_tcase(s, tc);
     return s;
 }
