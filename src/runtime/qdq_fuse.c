@@ -221,16 +221,17 @@ static int path_to_q(rt_plan *p, const rt_tensor *t) {
     return 0;
 }
 
-/* ORT's WeightBiasQuantization (qdq_transformer/weight_bias_quantization.cc, on by default since
- * 1.20): a Conv, ConvTranspose or Gemm whose input is DequantizeLinear with a scalar scale,
- * whose weight is DequantizeLinear (per tensor, or per channel along the output axis: 0 for Conv
- * and ConvTranspose, transB ? 0 : 1 for Gemm, as many scales as bias elements), whose bias is a
- * 1-D float initializer and whose output path leads to QuantizeLinear (path_to_q) gets its
- * bias replaced by DequantizeLinear(Cast<int32>(Round(b / (s_x * s_w))), s_x * s_w), all in
- * float32 and constant-folded with ORT's own kernels (Round: half to even). The float kernel
- * then adds the rounded bias, and the group becomes an integer QLinearConv / QGemm candidate
- * with that int32 bias -- the TensorRT-style layout (float bias) therefore does not run what
- * its model file says. We make the same bias and keep its codes for try_conv / try_gemm. */
+/* ORT's WeightBiasQuantization (qdq_transformer/weight_bias_quantization.cc, a level-1
+ * transformer): a Conv, ConvTranspose or Gemm whose input is DequantizeLinear with a scalar
+ * scale, whose weight is DequantizeLinear (per tensor, or per channel along the output axis: 0
+ * for Conv, 1 for ConvTranspose, transB ? 0 : 1 for Gemm, as many scales as bias elements),
+ * whose bias is a 1-D float initializer and whose output path leads to QuantizeLinear
+ * (path_to_q) gets its bias replaced by DequantizeLinear(Cast<int32>(Round(b / (s_x * s_w))),
+ * s_x * s_w), all in float32 and constant-folded with ORT's own kernels (Round: half to even).
+ * The float kernel then adds the rounded bias, and the group becomes an integer QLinearConv /
+ * QGemm candidate with that int32 bias -- the TensorRT-style layout (float bias) therefore
+ * does not run what its model file says. We make the same bias and keep its codes for
+ * try_conv / try_gemm. */
 static ac_status quantize_bias(rt_plan *p, int64_t i, fctx *c, ac_diag *d) {
     rt_node *n = &p->nodes[i];
     qside x;
@@ -245,6 +246,10 @@ static ac_status quantize_bias(rt_plan *p, int64_t i, fctx *c, ac_diag *d) {
     if (w.axis >= 0) {
         int64_t want = 0;
         if (is(n, "Gemm")) want = ((const rt_gemm_params *)n->params)->trans_b ? 0 : 1;
+        /* ConvTranspose weights are [C_in, C_out/group, k...]: ORT 1.30 quantizes the bias of
+         * a ConvTranspose with per-output-channel weight scales (axis 1; seen in the optimized
+         * seg_unet model), although the transformer's source we read expects axis 0 */
+        if (is(n, "ConvTranspose")) want = 1;
         if (w.axis != want || w.s->numel != b->numel) return AC_OK;
     }
     if (!path_to_q(p, n->out[0])) return AC_OK;

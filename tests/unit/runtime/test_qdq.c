@@ -327,6 +327,41 @@ START_TEST(int8_conv_from_int8_input_stays_float) {
 }
 END_TEST
 
+/* The same for ConvTranspose, whose per-output-channel weight scales run along axis 1 of its
+ * [C_in, C_out, k...] weight: 1 -> 2 channels, 1x1 kernel, weights 1 (scales 1, 1), float
+ * bias 0.5 rounded to 0, so y = x in both channels rather than x + 0.5 (2, 2, 4 after Q). */
+START_TEST(convtranspose_float_bias_is_rounded_like_ort) {
+    ac_graph *g;
+    ac_diag d = {0};
+    ck_assert_int_eq(ac_graph_new("g", &g, &d), AC_OK);
+    int64_t xd[4] = {1, 1, 1, 3}, wd[4] = {1, 2, 1, 1}, cd[1] = {2};
+    ac_value *x = qdq_s8(g, "x", f32_input(g, "x", 4, xd), 1.0f);
+    int8_t w[2] = {1, 1};
+    float ws[2] = {1, 1}, b[2] = {0.5f, 0.5f};
+    ac_value *wq = init(g, "wq", AC_DTYPE_S8, 4, wd, w, 2);
+    ac_value *wsv = init(g, "ws", AC_DTYPE_F32, 1, cd, ws, 8);
+    ac_value *dw = node1(g, "DequantizeLinear", "dw", 2, (ac_value *[]){wq, wsv});
+    ck_assert_int_eq(ac_node_set_attr_int(dw->producer, "axis", 1, &d), AC_OK);
+    ac_value *bv = init(g, "b", AC_DTYPE_F32, 1, cd, b, 8);
+    ac_value *c = node1(g, "ConvTranspose", "c", 3, (ac_value *[]){x, dw, bv});
+    ac_value *y = qdq_s8(g, "y", c, 1.0f);
+    ck_assert_int_eq(ac_graph_add_output(g, y, &d), AC_OK);
+    ac_session *s;
+    ck_assert_int_eq(ac_session_new(g, 13, NULL, &s, &d), AC_OK);
+    float xv[3] = {1, 2, 3};
+    ac_tensor in = {.name = "x", .dtype = AC_DTYPE_F32, .rank = 4, .dims = xd, .data = xv};
+    const ac_tensor *out;
+    int32_t n_out;
+    ck_assert_int_eq(ac_session_run(s, 1, &in, &out, &n_out, &d), AC_OK);
+    ck_assert_int_eq(out[0].numel, 6);
+    const float *yv = out[0].data;
+    for (int i = 0; i < 6; i++)
+        ck_assert_msg(yv[i] == xv[i % 3], "%d: %g", i, (double)yv[i]);
+    ac_session_free(s);
+    ac_graph_free(g);
+}
+END_TEST
+
 Suite *ac_test_runtime_qdq_suite(void) {
     Suite *s = suite_create("runtime_qdq");
     TCase *tc = tcase_create("qdq");
@@ -337,6 +372,7 @@ Suite *ac_test_runtime_qdq_suite(void) {
     tcase_add_test(tc, float_bias_kept_without_path_to_q);
     tcase_add_test(tc, int8_conv_fused_only_when_ort_makes_it_uint8);
     tcase_add_test(tc, int8_conv_from_int8_input_stays_float);
+    tcase_add_test(tc, convtranspose_float_bias_is_rounded_like_ort);
     suite_add_tcase(s, tc);
     return s;
 }
