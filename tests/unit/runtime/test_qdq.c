@@ -362,6 +362,44 @@ START_TEST(convtranspose_float_bias_is_rounded_like_ort) {
 }
 END_TEST
 
+/* Bilinear Resize in ORT's float arithmetic (cpu/tensor/upsample.cc): 2x2 -> 4x4, half_pixel;
+ * output (1, 1) has weights 0.75 x 0.75, 0.25 x 0.75, ... and ORT sums
+ * 0.5625 X11 + 0.1875 X21 + 0.1875 X12 + 0.0625 X22 in float, left to right: for these inputs
+ * -1.9625001, where the exact sum rounds to -1.9624999. In a QDQ model such last bits decide a
+ * rounding tie of the next QuantizeLinear. */
+START_TEST(resize_bilinear_in_ort_float_order) {
+    ac_graph *g;
+    ac_diag d = {0};
+    ck_assert_int_eq(ac_graph_new("g", &g, &d), AC_OK);
+    int64_t xd[4] = {1, 1, 2, 2}, sd[1] = {4};
+    ac_value *x = f32_input(g, "x", 4, xd);
+    float sc[4] = {1, 1, 2, 2};
+    ac_value *scales = init(g, "scales", AC_DTYPE_F32, 1, sd, sc, sizeof sc);
+    ac_value *y = node1(g, "Resize", "y", 3, (ac_value *[]){x, NULL, scales});
+    ck_assert_int_eq(ac_node_set_attr_string(y->producer, "mode", "linear", &d), AC_OK);
+    ck_assert_int_eq(ac_graph_add_output(g, y, &d), AC_OK);
+    float xv[4] = {-20 * 0.1f, -20 * 0.1f, -19 * 0.1f, -17 * 0.1f};
+    volatile float ort = 0.5625f * xv[0];
+    ort += 0.1875f * xv[1];
+    ort += 0.1875f * xv[2];
+    ort += 0.0625f * xv[3];
+    float exact = (float)(0.5625 * xv[0] + 0.1875 * xv[1] + 0.1875 * xv[2] + 0.0625 * xv[3]);
+    ck_assert(ort != exact); /* the case is one where the order matters */
+    ac_session *s;
+    ck_assert_int_eq(ac_session_new(g, 13, NULL, &s, &d), AC_OK);
+    ac_tensor in = {.name = "x", .dtype = AC_DTYPE_F32, .rank = 4, .dims = xd, .data = xv};
+    const ac_tensor *out;
+    int32_t n_out;
+    ck_assert_int_eq(ac_session_run(s, 1, &in, &out, &n_out, &d), AC_OK);
+    ck_assert_int_eq(out[0].numel, 16);
+    const float *yv = out[0].data;
+    ck_assert_msg(yv[5] == ort, "%.9g, ORT computes %.9g", (double)yv[5], (double)ort);
+    ck_assert(yv[0] == xv[0] && yv[15] == xv[3]); /* borders: 0.5 / 0.5 of the same pixel */
+    ac_session_free(s);
+    ac_graph_free(g);
+}
+END_TEST
+
 Suite *ac_test_runtime_qdq_suite(void) {
     Suite *s = suite_create("runtime_qdq");
     TCase *tc = tcase_create("qdq");
@@ -373,6 +411,7 @@ Suite *ac_test_runtime_qdq_suite(void) {
     tcase_add_test(tc, int8_conv_fused_only_when_ort_makes_it_uint8);
     tcase_add_test(tc, int8_conv_from_int8_input_stays_float);
     tcase_add_test(tc, convtranspose_float_bias_is_rounded_like_ort);
+    tcase_add_test(tc, resize_bilinear_in_ort_float_order);
     suite_add_tcase(s, tc);
     return s;
 }

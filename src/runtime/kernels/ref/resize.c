@@ -98,7 +98,103 @@ static int coord_taps(const rt_resize_params *rp, double xo, int64_t L, int64_t 
     }
 }
 
+/* ---- ORT's float bilinear (4-D, N and C not resized) ----------------------------------------
+ * A QDQ model quantizes what Resize makes, and a bilinear output of dequantized codes often
+ * lies on a rounding tie of the next QuantizeLinear (0.75 a + 0.25 b of two codes with the same
+ * scale is a quarter step), so the last bit decides the code. ONNX Runtime (cpu/tensor/
+ * upsample.cc: SetupUpsampleBilinear, UpsampleBilinear and NhwcUpsampleBilinear, the same
+ * per-element arithmetic) works in float: coordinates in float, dy1 = |y - y1|, dy2 = |y - y2|
+ * (both 0.5 where y1 == y2 at the border), and
+ *     y = (dx2 dy2) X11 + (dx1 dy2) X21 + (dx2 dy1) X12 + (dx1 dy1) X22
+ * summed left to right. We compute exactly that for this common case (FP32 results move by
+ * an ulp at most against the double-precision path). */
+typedef struct bl_state {
+    int64_t *y1, *y2, *x1, *x2; /* input row offsets, input columns */
+    float *dy1, *dy2, *dx1, *dx2;
+} bl_state;
+
+static float ort_coord(const rt_resize_params *rp, float x, float scale, float out, float L) {
+    switch (rp->ctm) {
+    case RT_RS_ASYMMETRIC: return x / scale;
+    case RT_RS_PYTORCH_HALF_PIXEL: return out > 1 ? (x + 0.5f) / scale - 0.5f : 0.0f;
+    case RT_RS_TF_HALF_PIXEL_FOR_NN: return (x + 0.5f) / scale;
+    case RT_RS_ALIGN_CORNERS: return out == 1 ? 0.0f : x * (L - 1) / (out - 1);
+    default: return ((x + 0.5f) / scale) - 0.5f; /* half_pixel */
+    }
+}
+
+static int bl_axis(rt_plan *p, const rt_resize_params *rp, int32_t a, int64_t L, int64_t out,
+                   int64_t stride, int64_t **i1, int64_t **i2, float **d1, float **d2) {
+    *i1 = rt_plan_alloc(p, (size_t)(out + 1) * sizeof **i1);
+    *i2 = rt_plan_alloc(p, (size_t)(out + 1) * sizeof **i2);
+    *d1 = rt_plan_alloc(p, (size_t)(out + 1) * sizeof **d1);
+    *d2 = rt_plan_alloc(p, (size_t)(out + 1) * sizeof **d2);
+    if (!*i1 || !*i2 || !*d1 || !*d2) return 0;
+    float scale = (float)rp->scale[a];
+    for (int64_t o = 0; o < out; o++) {
+        float v = scale == 1.0f ? (float)o : ort_coord(rp, (float)o, scale, (float)out, (float)L);
+        v = fmaxf(0.0f, fminf(v, (float)(L - 1)));
+        int64_t a1 = (int64_t)v < L - 1 ? (int64_t)v : L - 1, a2 = a1 + 1 < L - 1 ? a1 + 1 : L - 1;
+        (*d1)[o] = fabsf(v - (float)a1);
+        (*d2)[o] = fabsf(v - (float)a2);
+        if (a1 == a2) (*d1)[o] = (*d2)[o] = 0.5f;
+        (*i1)[o] = a1 * stride;
+        (*i2)[o] = a2 * stride;
+    }
+    return 1;
+}
+
+static int bl_applies(const rt_node *n) {
+    const rt_resize_params *rp = n->params;
+    const rt_tensor *x = n->in[0], *y = n->out[0];
+    return rp->mode == RT_RS_LINEAR && rp->rank == 4 && x->dims[0] == y->dims[0] &&
+           x->dims[1] == y->dims[1] && rp->scale[0] == 1.0 && rp->scale[1] == 1.0 &&
+           rp->ctm != RT_RS_TF_CROP_AND_RESIZE && rp->ctm != RT_RS_HALF_PIXEL_SYMMETRIC &&
+           x->dims[2] > 0 && x->dims[3] > 0;
+}
+
+static ac_status prepare_bilinear(rt_plan *p, rt_node *n, ac_diag *d) {
+    const rt_resize_params *rp = n->params;
+    const rt_tensor *x = n->in[0], *y = n->out[0];
+    bl_state *st = rt_plan_alloc(p, sizeof *st);
+    if (!st || !bl_axis(p, rp, 2, x->dims[2], y->dims[2], x->dims[3], &st->y1, &st->y2, &st->dy1,
+                        &st->dy2) ||
+        !bl_axis(p, rp, 3, x->dims[3], y->dims[3], 1, &st->x1, &st->x2, &st->dx1, &st->dx2))
+        return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+    n->kstate = st;
+    return AC_OK;
+}
+
+typedef struct bl_job {
+    const rt_node *n;
+    const bl_state *st;
+} bl_job;
+
+static void bl_task(void *user, int64_t plane, int32_t thread) {
+    (void)thread;
+    const bl_job *j = user;
+    const bl_state *st = j->st;
+    const rt_tensor *xt = j->n->in[0], *yt = j->n->out[0];
+    int64_t H = yt->dims[2], W = yt->dims[3];
+    const float *X = (const float *)xt->data + plane * xt->dims[2] * xt->dims[3];
+    float *Y = (float *)yt->data + plane * H * W;
+    for (int64_t yo = 0; yo < H; yo++) {
+        const float *r1 = X + st->y1[yo], *r2 = X + st->y2[yo];
+        float dy1 = st->dy1[yo], dy2 = st->dy2[yo];
+        for (int64_t xo = 0; xo < W; xo++) {
+            float c11 = st->dx2[xo] * dy2, c21 = st->dx1[xo] * dy2;
+            float c12 = st->dx2[xo] * dy1, c22 = st->dx1[xo] * dy1;
+            float v = c11 * r1[st->x1[xo]];
+            v += c21 * r1[st->x2[xo]];
+            v += c12 * r2[st->x1[xo]];
+            v += c22 * r2[st->x2[xo]];
+            Y[yo * W + xo] = v;
+        }
+    }
+}
+
 static ac_status prepare_resize(rt_plan *p, rt_node *n, ac_diag *d) {
+    if (bl_applies(n)) return prepare_bilinear(p, n, d);
     const rt_resize_params *rp = n->params;
     const rt_tensor *x = n->in[0], *y = n->out[0];
     rs_state *st = rt_plan_alloc(p, sizeof *st);
@@ -198,6 +294,11 @@ static void rs_task(void *user, int64_t task, int32_t thread) {
 static void run_resize(const rt_node *n, const rt_ctx *x) {
     const rt_tensor *y = n->out[0];
     if (y->numel == 0 || n->in[0]->numel == 0) return;
+    if (bl_applies(n)) {
+        bl_job b = {n, n->kstate};
+        rt_parallel_for(x, y->dims[0] * y->dims[1], bl_task, &b);
+        return;
+    }
     rs_job j = {n, n->kstate, 0, 0, y->dims[y->rank - 1]};
     j.rows = y->numel / j.inner;
     j.per = (1 << 14) / j.inner;
