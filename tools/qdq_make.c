@@ -7,7 +7,8 @@
  *   qdq_make compare REF.pb GOT.pb [--bound B] [--step S]
  *       prints cosine, SQNR (dB) and max |ref - got| of two tensors; with --bound, exits 1
  *       when an element differs by more than B; with --step, the shares of elements within S
- *       and of bit-identical elements;
+ *       and of bit-identical elements, the count of elements farther than S (the shares are
+ *       rounded; this is exact) and the largest difference in steps;
  *   qdq_make step MODEL
  *       prints, per graph output, the largest scale among the activation DequantizeLinear
  *       nodes nearest above it (the quantization step of what feeds that output). */
@@ -116,9 +117,11 @@ static int cmd_compare(int argc, char **argv) {
         double sqnr = err > 0 ? 10.0 * log10(nx / err) : INFINITY;
         printf("cosine %.6f sqnr_db %.2f max_abs %.6g", cosv, sqnr, maxd);
         if (step > 0)
-            printf(" step %.6g within_one_step %.4f bit_exact %.4f", step,
+            printf(" step %.6g within_one_step %.4f bit_exact %.4f outside_one_step %lld"
+                   " max_steps %.3g", step,
                    a->numel ? (double)within / (double)a->numel : 1.0,
-                   a->numel ? (double)exact / (double)a->numel : 1.0);
+                   a->numel ? (double)exact / (double)a->numel : 1.0,
+                   (long long)(a->numel - within), maxd / step);
         if (bound >= 0) {
             printf(" bound %.6g", bound);
             if (maxd > bound) rc = 1;
