@@ -150,7 +150,12 @@ static int bl_applies(const rt_node *n) {
     return rp->mode == RT_RS_LINEAR && rp->rank == 4 && x->dims[0] == y->dims[0] &&
            x->dims[1] == y->dims[1] && rp->scale[0] == 1.0 && rp->scale[1] == 1.0 &&
            rp->ctm != RT_RS_TF_CROP_AND_RESIZE && rp->ctm != RT_RS_HALF_PIXEL_SYMMETRIC &&
-           x->dims[2] > 0 && x->dims[3] > 0;
+           x->dims[2] > 0 && x->dims[3] > 0 &&
+           /* ORT's align_corners / pytorch_half_pixel use the output length where ONNX uses
+            * scale * L; keep ONNX's where they differ (scales that do not divide evenly) */
+           ((rp->ctm != RT_RS_ALIGN_CORNERS && rp->ctm != RT_RS_PYTORCH_HALF_PIXEL) ||
+            (rp->scale[2] * (double)x->dims[2] == (double)y->dims[2] &&
+             rp->scale[3] * (double)x->dims[3] == (double)y->dims[3]));
 }
 
 static ac_status prepare_bilinear(rt_plan *p, rt_node *n, ac_diag *d) {
