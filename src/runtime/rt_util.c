@@ -124,6 +124,29 @@ ac_status rt_broadcast_shape(const rt_tensor *a, const rt_tensor *b, int32_t *ra
     return AC_OK;
 }
 
+/* ONNX Runtime's MlasComputeLogistic, which its float Sigmoid, QuickGelu (x * sigmoid(x), what
+ * it fuses a SiLU into) and QLinearSigmoid's table all use: in QDQ models the last bit of a
+ * float sigmoid decides rounding ties at the next QuantizeLinear, so we use the same function
+ * rather than 1 / (1 + exp(-x)) (within a few ulp of it). */
+float rt_logistic(float x) {
+    /* MlasLogisticConstants (Eigen's coefficients); the FMA3 kernel fuses every multiply-add */
+    x = x < -18.0f ? -18.0f : x;
+    x = x > 18.0f ? 18.0f : x;
+    float x2 = x * x;
+    float p = fmaf(x2, 4.37031012579801e-11f, 1.15627324459942e-07f);
+    p = fmaf(p, x2, 6.08574864600143e-05f);
+    p = fmaf(p, x2, 8.51377133304701e-03f);
+    p = fmaf(p, x2, 2.48287947061529e-01f);
+    p = p * x;
+    float q = fmaf(x2, 6.10247389755681e-13f, 5.76102136993427e-09f);
+    q = fmaf(q, x2, 6.29106785017040e-06f);
+    q = fmaf(q, x2, 1.70198817374094e-03f);
+    q = fmaf(q, x2, 1.16817656904453e-01f);
+    q = fmaf(q, x2, 9.93151921023180e-01f);
+    float y = p / q + 0.5f;
+    return y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y);
+}
+
 float rt_act_scalar(const rt_act *a, float x) {
     switch (a->kind) {
     case RT_ACT_RELU:
@@ -133,7 +156,7 @@ float rt_act_scalar(const rt_act *a, float x) {
     case RT_ACT_LEAKY_RELU:
         return x < 0.0f ? a->alpha * x : x;
     case RT_ACT_SIGMOID:
-        return 1.0f / (1.0f + expf(-x));
+        return rt_logistic(x);
     case RT_ACT_HARD_SIGMOID: {
         float v = a->alpha * x + a->beta;
         return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);

@@ -400,6 +400,32 @@ START_TEST(resize_bilinear_in_ort_float_order) {
 }
 END_TEST
 
+/* Float Sigmoid is ORT's MlasComputeLogistic (which its Sigmoid, QuickGelu and QLinearSigmoid
+ * share), not 1 / (1 + exp(-x)): sigmoid(0.5) is 0.622459292 there, 0.622459352 by expf. A
+ * TensorRT-style YOLO runs its SiLU in float before each QuantizeLinear. */
+START_TEST(float_sigmoid_is_mlas_logistic) {
+    ac_graph *g;
+    ac_diag d = {0};
+    ck_assert_int_eq(ac_graph_new("g", &g, &d), AC_OK);
+    int64_t xd[1] = {4};
+    ac_value *x = f32_input(g, "x", 1, xd);
+    ac_value *y = node1(g, "Sigmoid", "y", 1, (ac_value *[]){x});
+    ck_assert_int_eq(ac_graph_add_output(g, y, &d), AC_OK);
+    ac_session *s;
+    ck_assert_int_eq(ac_session_new(g, 13, NULL, &s, &d), AC_OK);
+    float xv[4] = {0.25f, 0.5f, 1.75f, 2.0f};
+    ac_tensor in = {.name = "x", .dtype = AC_DTYPE_F32, .rank = 1, .dims = xd, .data = xv};
+    const ac_tensor *out;
+    int32_t n_out;
+    ck_assert_int_eq(ac_session_run(s, 1, &in, &out, &n_out, &d), AC_OK);
+    const float *yv = out[0].data;
+    for (int i = 0; i < 4; i++) ck_assert(yv[i] == rt_ql_logistic(xv[i]));
+    ck_assert(yv[1] == 0.622459292f);
+    ac_session_free(s);
+    ac_graph_free(g);
+}
+END_TEST
+
 Suite *ac_test_runtime_qdq_suite(void) {
     Suite *s = suite_create("runtime_qdq");
     TCase *tc = tcase_create("qdq");
@@ -412,6 +438,7 @@ Suite *ac_test_runtime_qdq_suite(void) {
     tcase_add_test(tc, int8_conv_from_int8_input_stays_float);
     tcase_add_test(tc, convtranspose_float_bias_is_rounded_like_ort);
     tcase_add_test(tc, resize_bilinear_in_ort_float_order);
+    tcase_add_test(tc, float_sigmoid_is_mlas_logistic);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -103,7 +103,7 @@ static float unary_f32(const rt_ew_params *e, float x) {
     case RT_EW_NEG: return -x;
     case RT_EW_RECIPROCAL: return 1.0f / x;
     case RT_EW_RELU: return x < 0.0f ? 0.0f : x; /* NaN passes through, as max(0, NaN) */
-    case RT_EW_SIGMOID: return x >= 0.0f ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x));
+    case RT_EW_SIGMOID: return rt_logistic(x);
     case RT_EW_SQRT: return sqrtf(x);
     case RT_EW_TANH: return tanhf(x);
     case RT_EW_CLIP: return x < e->alpha ? e->alpha : (x > e->beta ? e->beta : x);

@@ -26,24 +26,7 @@ int32_t rt_ql_requant(float v, int32_t zy, int y_signed) {
     return (int32_t)nearbyintf(v) + zy;
 }
 
-float rt_ql_logistic(float x) {
-    /* MlasLogisticConstants (Eigen's coefficients); the FMA3 kernel fuses every multiply-add */
-    x = x < -18.0f ? -18.0f : x;
-    x = x > 18.0f ? 18.0f : x;
-    float x2 = x * x;
-    float p = fmaf(x2, 4.37031012579801e-11f, 1.15627324459942e-07f);
-    p = fmaf(p, x2, 6.08574864600143e-05f);
-    p = fmaf(p, x2, 8.51377133304701e-03f);
-    p = fmaf(p, x2, 2.48287947061529e-01f);
-    p = p * x;
-    float q = fmaf(x2, 6.10247389755681e-13f, 5.76102136993427e-09f);
-    q = fmaf(q, x2, 6.29106785017040e-06f);
-    q = fmaf(q, x2, 1.70198817374094e-03f);
-    q = fmaf(q, x2, 1.16817656904453e-01f);
-    q = fmaf(q, x2, 9.93151921023180e-01f);
-    float y = p / q + 0.5f;
-    return y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y);
-}
+float rt_ql_logistic(float x) { return rt_logistic(x); }
 
 static inline int32_t load_q(const void *p, int64_t i, int is_signed) {
     return is_signed ? ((const int8_t *)p)[i] : ((const uint8_t *)p)[i];
