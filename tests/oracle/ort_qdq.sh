@@ -8,24 +8,26 @@
 #      printed; cosine must exceed 0.99);
 #   3. our engine (`autocompress infer`) runs the same QDQ model and is compared with ORT.
 #
-# What step 3 asserts, and why. ORT fuses DQ -> op -> Q into integer kernels (QLinearConv,
-# QGemm, QLinearAdd, ...); our planner (src/runtime/qdq_fuse.c) fuses the same groups into
-# kernels with ORT's integer arithmetic, so every quantized tensor is bit-identical in ORT mode,
-# and the float graph outputs differ only by float ops ORT runs its own way (the decode tail of
-# a detector). The issue's criterion, per element |ours - ort| <= one quantization step (the
-# largest activation scale feeding the output, qdq_make step), is asserted for ORT mode.
-# TensorRT-mode models keep float Conv + Relu between Q/DQ (int8 symmetric, zero point 0, so
-# ORT cannot drop the Relu and runs those Convs in float with its own summation order): a
-# rounding tie can flip a code there and move later layers, so for that mode we assert what
-# holds, per element
+# What step 3 asserts, and why. Our planner (src/runtime/qdq_fuse.c) makes the integer/float
+# split ORT makes for these graphs -- the DQ -> op -> Q groups ORT fuses into QLinearConv, QGemm,
+# QLinearAdd, ... run with ORT's integer arithmetic; float biases are rounded to int32 first
+# (ORT's WeightBiasQuantization); int8 groups are fused only where ORT's QDQS8ToU8 makes them
+# uint8 (x86 has no int8 QLinearConv) -- and the float ops around them (bilinear Resize,
+# Sigmoid) compute what ORT's kernels compute. The issue's criterion is asserted for every
+# pair: per element |ours - ort| <= one quantization step (the largest activation scale feeding
+# the output, `qdq_make step`), counted exactly (outside_one_step must be 0).
+# Except where a Conv stays float in ORT (Conv + Relu with a zero point that leaves the Relu
+# needed, a Conv whose output Q is read twice, the last Conv): ORT runs it with MLAS's SGEMM,
+# we with ours, and the float sums differ in the last bit. About one code in 10^5 - 10^6 flips
+# at the Q after such a Conv (seg_unet: 1 of 204800 after e3.1 in ORT mode, 1 of 409600 after
+# e2.0 in TensorRT mode; det_yolo TensorRT mode: 1 of 153600 after s1.2.c1, growing through
+# 17 float Convs), and a flipped code moves later layers and, in a detector, a decoded box by
+# up to its stride. Those pairs (known_float_gap) are held to a weaker criterion, per element
 #   |ours - ort| <= max |ort - fp32|   (the engines differ less than quantization itself moves
 #                                       any element), and
 #   SQNR(ours vs ort) >= SQNR(ort vs fp32) + 3 dB,
-# and print the shares within one step and bit-exact for every pair. seg_unet in ORT mode is in
-# the same position (ORT keeps its ConvTranspose, a Conv + Relu and the last Conv in float; so
-# do we, but a code can flip at the Q after them) and is held to the TensorRT-mode criterion
-# until those float kernels follow ORT's summation order (known_float_gap below).
-known_float_gap="seg_unet/ort"
+# which every pair must meet too; the shares within one step and bit-exact are printed.
+known_float_gap="seg_unet/ort seg_unet/tensorrt det_yolo/tensorrt"
 # Environment (set by CTest): AC_SHARED_DIR, AC_QDQ_MAKE (the tool), AC_CLI (autocompress),
 # optional ORT_NODE_DIR. Exits 0 with "skipped" when the shared folder, node or ORT is missing.
 set -u
@@ -117,11 +119,12 @@ for name in cls_resnet20 cls_mobilenetv2 det_yolo seg_unet; do
                 echo "$tag: FAIL: $k cosine $cosv <= 0.99 (ORT, QDQ vs FP32)"
                 ok=0
             fi
-            within="$(field "$vs_ort" within_one_step)"
-            strict=0
-            [ "$mode" = ort ] && case " $known_float_gap " in *" $tag "*) ;; *) strict=1 ;; esac
-            if [ "$strict" -eq 1 ] && ! awk -v w="$within" 'BEGIN {exit !(w + 0 >= 1)}'; then
-                echo "$tag: FAIL: $k only $within of the elements within one step ($step) of ORT"
+            outside="$(field "$vs_ort" outside_one_step)"
+            strict=1
+            case " $known_float_gap " in *" $tag "*) strict=0 ;; esac
+            if [ "$strict" -eq 1 ] && [ "${outside:-x}" != 0 ]; then
+                echo "$tag: FAIL: $k has ${outside:-?} elements more than one step ($step)" \
+                     "from ORT"
                 ok=0
             fi
             if ! awk -v a="$max_ort" -v b="$max_fp32" -v s1="$sq_ort" -v s2="$sq_fp32" \
