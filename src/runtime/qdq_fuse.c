@@ -477,7 +477,13 @@ ac_status rt_qdq_fuse(rt_plan *p, ac_diag *d) {
             !n->out[0])
             continue;
         ac_status s = AC_OK;
-        if (is(n, "Conv")) s = try_conv(p, i, &c, d);
+        if (is(n, "Conv")) {
+            s = try_conv(p, i, &c, d);
+            /* a Conv ORT runs in float inside a QDQ model: its summation order matters */
+            qside x;
+            if (s == AC_OK && n->op != &rt_op_qlinear && dq_input(p, n->in[0], &x))
+                ((rt_conv_params *)n->params)->ort_order = 1;
+        }
         else if (is(n, "Gemm")) s = try_gemm(p, i, &c, d);
         else if (is(n, "Add")) s = try_binary(p, i, 0, &c, d);
         else if (is(n, "Mul")) s = try_binary(p, i, 1, &c, d);

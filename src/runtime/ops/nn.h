@@ -17,6 +17,7 @@ typedef struct rt_conv_params {
     int64_t in_sp, out_sp, k_sp; /* products over the three axes */
     int transposed;
     int has_bias;
+    int ort_order; /* a float Conv of a QDQ model: sum in ORT's order (kernels/x86/conv_ortorder) */
 } rt_conv_params;
 
 /* Gemm: Y[M,N] = alpha * A' B' + beta * C; C broadcast to [M,N] by element strides. */
@@ -67,6 +68,11 @@ static inline void rt_matmul_batch(const rt_matmul_params *q, int64_t b, int64_t
  * NULL. The order matches ONNX: op(...) + bias, then the residual, then the activation. */
 void rt_nn_epilogue(const rt_act *a, float *y, int64_t n, float bias, const float *sum);
 
+/* kernels/blas/conv_blas.c: col[Cg * k_sp, T] for output positions [col0, col0 + T) of one
+ * image and group (x at its first input channel), zeros where the kernel reads padding. */
+void rt_conv_im2col(const rt_conv_params *q, const float *x, int64_t col0, int64_t T,
+                    float *col);
+
 /* Makes OpenBLAS single-threaded (the engine splits work itself); idempotent. */
 void rt_blas_init(void);
 
@@ -80,6 +86,8 @@ extern const rt_kernel rt_k_conv_blas, rt_k_conv_avx512, rt_k_conv_transpose_bla
 extern const rt_kernel rt_k_dwconv3x3_avx2, rt_k_dwconv3x3_avx512;
 /* kernels/x86: Gemm with transB and few rows (fully connected layers at small batch) */
 extern const rt_kernel rt_k_gemm_nt_avx512;
+/* kernels/x86: float Conv summed in ONNX Runtime's (MLAS's) order, for QDQ models */
+extern const rt_kernel rt_k_conv_ortorder_avx2;
 /* kernels/x86: Winograd F(4x4, 3x3) for 3x3 stride-1 convs */
 extern const rt_kernel rt_k_conv_wino_avx512;
 

@@ -426,6 +426,63 @@ START_TEST(float_sigmoid_is_mlas_logistic) {
 }
 END_TEST
 
+/* A Conv that ORT runs in float inside a QDQ model is summed in MLAS's order
+ * (kernels/x86/conv_ortorder_avx2.c): per output, K = 300 input channels cut into blocks of
+ * 128 (output size 400 >= K), each block an FMA chain from 0, the blocks added in order, then
+ * the bias. Other orders differ from it in the last bit for some of the 400 outputs, which is
+ * what flips codes at the next QuantizeLinear. */
+START_TEST(float_conv_in_qdq_model_sums_in_mlas_order) {
+    if (ac_isa_detect() < AC_ISA_AVX2) return; /* the kernel needs FMA */
+    enum { C = 300, P = 400 };
+    ac_graph *g;
+    ac_diag d = {0};
+    ck_assert_int_eq(ac_graph_new("g", &g, &d), AC_OK);
+    int64_t xd[4] = {1, C, 20, 20}, wd[4] = {1, C, 1, 1}, bd[1] = {1};
+    ac_value *x = u8_input(g, "x", 4, xd), *xz;
+    ac_value *xs = scalar_qp(g, "xs", 0.0173f, 128, &xz);
+    static int8_t w[C];
+    static uint8_t xv[C * P];
+    uint32_t r = 12345;
+    for (int i = 0; i < C; i++) w[i] = (int8_t)((r = r * 1103515245u + 12345u) >> 24);
+    for (int i = 0; i < C * P; i++) xv[i] = (uint8_t)((r = r * 1103515245u + 12345u) >> 24);
+    float ws = 0.0071f, b = 0.3f;
+    ac_value *wq = init(g, "wq", AC_DTYPE_S8, 4, wd, w, sizeof w);
+    ac_value *wsv = init(g, "ws", AC_DTYPE_F32, 0, NULL, &ws, 4);
+    ac_value *bv = init(g, "b", AC_DTYPE_F32, 1, bd, &b, 4);
+    ac_value *dx = node1(g, "DequantizeLinear", "dx", 3, (ac_value *[]){x, xs, xz});
+    ac_value *dw = node1(g, "DequantizeLinear", "dw", 2, (ac_value *[]){wq, wsv});
+    ac_value *y = node1(g, "Conv", "y", 3, (ac_value *[]){dx, dw, bv});
+    ck_assert_int_eq(ac_graph_add_output(g, y, &d), AC_OK);
+    ac_session *s;
+    ck_assert_int_eq(ac_session_new(g, 13, NULL, &s, &d), AC_OK);
+    ac_tensor in = {.name = "x", .dtype = AC_DTYPE_U8, .rank = 4, .dims = xd, .data = xv};
+    const ac_tensor *out;
+    int32_t n_out;
+    ck_assert_int_eq(ac_session_run(s, 1, &in, &out, &n_out, &d), AC_OK);
+    const float *yv = out[0].data;
+    int other = 0;
+    for (int p = 0; p < P; p++) {
+        float c = 0.0f, one = 0.0f;
+        for (int k0 = 0; k0 < C; k0 += 128) {
+            float acc = 0.0f;
+            for (int k = k0; k < k0 + 128 && k < C; k++) {
+                float xf = 0.0173f * (float)(xv[k * P + p] - 128), wf = ws * (float)w[k];
+                acc = fmaf(wf, xf, acc);
+                one = fmaf(wf, xf, one);
+            }
+            c = k0 == 0 ? acc : c + acc;
+        }
+        c += b;
+        other += c != one + b;
+        ck_assert_msg(yv[p] == c, "output %d: %.9g, MLAS order gives %.9g", p, (double)yv[p],
+                      (double)c);
+    }
+    ck_assert_int_gt(other, 0); /* the blocks matter for this case */
+    ac_session_free(s);
+    ac_graph_free(g);
+}
+END_TEST
+
 Suite *ac_test_runtime_qdq_suite(void) {
     Suite *s = suite_create("runtime_qdq");
     TCase *tc = tcase_create("qdq");
@@ -439,6 +496,7 @@ Suite *ac_test_runtime_qdq_suite(void) {
     tcase_add_test(tc, convtranspose_float_bias_is_rounded_like_ort);
     tcase_add_test(tc, resize_bilinear_in_ort_float_order);
     tcase_add_test(tc, float_sigmoid_is_mlas_logistic);
+    tcase_add_test(tc, float_conv_in_qdq_model_sums_in_mlas_order);
     suite_add_tcase(s, tc);
     return s;
 }

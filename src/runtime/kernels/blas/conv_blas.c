@@ -94,7 +94,8 @@ static ac_status prepare_conv(rt_plan *p, rt_node *n, ac_diag *d) {
 }
 
 /* Fills col[Kg, T] for output columns [col0, col0 + T) of one image and group. */
-static void im2col(const rt_conv_params *q, const float *x, int64_t col0, int64_t T, float *col) {
+void rt_conv_im2col(const rt_conv_params *q, const float *x, int64_t col0, int64_t T,
+                    float *col) {
     int64_t r = 0;
     for (int64_t c = 0; c < q->Cg; c++)
     for (int64_t kd = 0; kd < q->k[0]; kd++)
@@ -200,7 +201,7 @@ static void conv_task(void *user, int64_t task, int32_t thread) {
         if (s->rows2d)
             im2col_2d(q, s, x, col0 / q->out[2], T / q->out[2], col);
         else
-            im2col(q, x, col0, T, col);
+            rt_conv_im2col(q, x, col0, T, col);
         B = col;
         ldb = T;
     }

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/* Float Conv summed in ONNX Runtime's order, for the Convs of a QDQ model that ORT runs in float
+ * (Conv + Relu whose Relu the output zero point does not make redundant, a Conv whose output Q
+ * is read twice, the last Conv before a float output). Their sums go through a QuantizeLinear,
+ * where the last bit of a float decides rounding ties, so a different summation order flips
+ * about one code in 10^5 and moves every later layer.
+ *
+ * ORT's CPU Conv (FusedConv) is MLAS's MlasConv (mlas/lib/convolve.cpp): with one thread every
+ * algorithm it picks for these shapes (GemmDirect for 1x1, ExpandThenGemm, and
+ * ExpandThenGemmSegmented, which im2cols block by block) reduces, per output element, to
+ *   K cut into blocks of StrideK (MLAS_SGEMM_STRIDEK = 128, doubled while the N stride of 128
+ *   halves above N = output size when N < K, halved while it stays >= K when N >= K);
+ *   per block acc = fma(w[k], x[k], acc) from 0 in k order (the SGEMM kernels' FMA chain);
+ *   C = first block's acc, then C = C + acc per block -- or, for FusedConv with a residual
+ *   (Beta = 1), C starts as the residual and every block is added;
+ *   then MlasActivation: C + bias, then the activation.
+ * The k order is im2col's (input channel, kernel depth, row, column). Checked bit-exact against
+ * ORT 1.30 on seg_unet's float Conv + Relu. Other kernels keep their own (faster) orders; the
+ * planner asks for this one (rt_conv_params.ort_order) only for Convs reading a
+ * DequantizeLinear. */
+#include "../../ops/nn.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+typedef struct oo_state {
+    int64_t Kg, sk;   /* im2col rows; MLAS's K stride for this shape */
+    int64_t tile, ntiles;
+    int pointwise;    /* 1x1, stride 1, no pads: x itself is the im2col matrix */
+} oo_state;
+
+/* MlasSgemmOperation / MlasConvOperation stride choice (N = output size, one thread). */
+static int64_t mlas_stride_k(int64_t N, int64_t K) {
+    int64_t sn = 128, sk = 128;
+    if (N >= K) {
+        while (sk / 2 >= K) sn *= 2, sk /= 2;
+    } else {
+        while (sn > 16 && sn / 2 >= N) sk *= 2, sn /= 2;
+    }
+    return sk;
+}
+
+static ac_status prepare_oo(rt_plan *p, rt_node *n, ac_diag *d) {
+    const rt_conv_params *q = n->params;
+    oo_state *s = rt_plan_alloc(p, sizeof *s);
+    if (!s) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+    s->Kg = q->Cg * q->k_sp;
+    s->sk = mlas_stride_k(q->out_sp, s->Kg);
+    s->pointwise = q->k_sp == 1 && q->in_sp == q->out_sp;
+    for (int i = 0; i < 3; i++)
+        s->pointwise &= q->stride[i] == 1 && q->pad0[i] == 0 && q->pad1[i] == 0;
+    int64_t t = (256 * 1024) / (s->Kg * (int64_t)sizeof(float));
+    t = t < 64 ? 64 : t / 8 * 8;
+    s->tile = t > q->out_sp ? q->out_sp : t;
+    s->ntiles = (q->out_sp + s->tile - 1) / s->tile;
+    n->kstate = s;
+    n->scratch = s->pointwise ? 0 : (size_t)(s->Kg * s->tile) * sizeof(float);
+    return AC_OK;
+}
+
+typedef struct oo_job {
+    const rt_node *n;
+    const rt_ctx *x;
+} oo_job;
+
+static void oo_task(void *user, int64_t task, int32_t thread) {
+    const oo_job *j = user;
+    const rt_node *n = j->n;
+    const rt_conv_params *q = n->params;
+    const oo_state *s = n->kstate;
+    int64_t tile = task % s->ntiles;
+    task /= s->ntiles;
+    int64_t g = task % q->group, img = task / q->group;
+    int64_t t0 = tile * s->tile, T = q->out_sp - t0 < s->tile ? q->out_sp - t0 : s->tile;
+    const float *x = (const float *)n->in[0]->data + (img * q->C + g * q->Cg) * q->in_sp;
+    const float *B;
+    int64_t ldb;
+    if (s->pointwise) {
+        B = x + t0;
+        ldb = q->in_sp;
+    } else {
+        float *col = rt_scratch(j->x, thread);
+        rt_conv_im2col(q, x, t0, T, col);
+        B = col;
+        ldb = T;
+    }
+    const float *bias = q->has_bias && n->in[2] ? (const float *)n->in[2]->data : NULL;
+    int64_t K = s->Kg, sk = s->sk;
+    for (int64_t m = 0; m < q->Mg; m++) {
+        int64_t oc = g * q->Mg + m;
+        const float *w = (const float *)n->in[1]->data + oc * K;
+        float *y = (float *)n->out[0]->data + (img * q->M + oc) * q->out_sp + t0;
+        const float *z = n->sum ? (const float *)n->sum->data + (img * q->M + oc) * q->out_sp + t0
+                                : NULL;
+        int64_t t = 0;
+        for (; t + 8 <= T; t += 8) {
+            __m256 c = z ? _mm256_loadu_ps(z + t) : _mm256_setzero_ps();
+            for (int64_t k0 = 0; k0 < K; k0 += sk) {
+                int64_t k1 = k0 + sk < K ? k0 + sk : K;
+                __m256 acc = _mm256_setzero_ps();
+                for (int64_t k = k0; k < k1; k++)
+                    acc = _mm256_fmadd_ps(_mm256_set1_ps(w[k]), _mm256_loadu_ps(B + k * ldb + t),
+                                          acc);
+                c = (k0 == 0 && !z) ? acc : _mm256_add_ps(c, acc);
+            }
+            if (bias) c = _mm256_add_ps(c, _mm256_set1_ps(bias[oc]));
+            _mm256_storeu_ps(y + t, c);
+        }
+        for (; t < T; t++) {
+            float c = z ? z[t] : 0.0f;
+            for (int64_t k0 = 0; k0 < K; k0 += sk) {
+                int64_t k1 = k0 + sk < K ? k0 + sk : K;
+                float acc = 0.0f;
+                for (int64_t k = k0; k < k1; k++) acc = fmaf(w[k], B[k * ldb + t], acc);
+                c = (k0 == 0 && !z) ? acc : c + acc;
+            }
+            y[t] = bias ? c + bias[oc] : c;
+        }
+        if (n->act.kind) rt_act_apply(&n->act, y, T);
+    }
+}
+
+static void run_oo(const rt_node *n, const rt_ctx *x) {
+    const rt_conv_params *q = n->params;
+    const oo_state *s = n->kstate;
+    oo_job j = {n, x};
+    rt_parallel_for(x, q->N * q->group * s->ntiles, oo_task, &j);
+}
+
+static int score_oo(const rt_node *n) {
+    const rt_conv_params *q = n->params;
+    return q && q->ort_order && !q->transposed && n->in[0]->dtype == AC_DTYPE_F32 ? 50 : 0;
+}
+
+const rt_kernel rt_k_conv_ortorder_avx2 = {"conv_ortorder_avx2", "Conv", AC_ISA_AVX2, score_oo,
+                                           prepare_oo, run_oo};
