@@ -64,6 +64,73 @@ typedef struct oo_job {
     const rt_ctx *x;
 } oo_job;
 
+/* Outputs of MB channels x NV * 8 positions, each summed exactly as the file comment says; the
+ * channels and positions only share loads (more independent FMA chains, same order each). */
+typedef struct oo_tile {
+    const float *B;     /* im2col rows, row k at B + k * ldb */
+    int64_t ldb, K, sk;
+    const float *w;     /* first channel's weights, K per channel */
+    const float *bias;  /* first channel's bias, or NULL */
+    const float *z;     /* first channel's residual, or NULL; channel stride ys */
+    float *y;           /* first channel's output; channel stride ys */
+    int64_t ys;
+} oo_tile;
+
+static inline __attribute__((always_inline)) void oo_block(const oo_tile *o, int64_t t, int MB,
+                                                            int NV) {
+    __m256 c[4][3], acc[4][3];
+    for (int m = 0; m < MB; m++)
+        for (int v = 0; v < NV; v++)
+            c[m][v] = o->z ? _mm256_loadu_ps(o->z + m * o->ys + t + 8 * v) : _mm256_setzero_ps();
+    for (int64_t k0 = 0; k0 < o->K; k0 += o->sk) {
+        int64_t k1 = k0 + o->sk < o->K ? k0 + o->sk : o->K;
+        for (int m = 0; m < MB; m++)
+            for (int v = 0; v < NV; v++) acc[m][v] = _mm256_setzero_ps();
+        for (int64_t k = k0; k < k1; k++) {
+            __m256 b[3];
+            for (int v = 0; v < NV; v++) b[v] = _mm256_loadu_ps(o->B + k * o->ldb + t + 8 * v);
+            for (int m = 0; m < MB; m++) {
+                __m256 wv = _mm256_set1_ps(o->w[m * o->K + k]);
+                for (int v = 0; v < NV; v++) acc[m][v] = _mm256_fmadd_ps(wv, b[v], acc[m][v]);
+            }
+        }
+        for (int m = 0; m < MB; m++)
+            for (int v = 0; v < NV; v++)
+                c[m][v] = (k0 == 0 && !o->z) ? acc[m][v] : _mm256_add_ps(c[m][v], acc[m][v]);
+    }
+    for (int m = 0; m < MB; m++)
+        for (int v = 0; v < NV; v++) {
+            __m256 r = o->bias ? _mm256_add_ps(c[m][v], _mm256_set1_ps(o->bias[m])) : c[m][v];
+            _mm256_storeu_ps(o->y + m * o->ys + t + 8 * v, r);
+        }
+}
+
+static void oo_scalar(const oo_tile *o, int64_t t, int MB) {
+    for (int m = 0; m < MB; m++) {
+        float c = o->z ? o->z[m * o->ys + t] : 0.0f;
+        for (int64_t k0 = 0; k0 < o->K; k0 += o->sk) {
+            int64_t k1 = k0 + o->sk < o->K ? k0 + o->sk : o->K;
+            float acc = 0.0f;
+            for (int64_t k = k0; k < k1; k++) acc = fmaf(o->w[m * o->K + k], o->B[k * o->ldb + t], acc);
+            c = (k0 == 0 && !o->z) ? acc : c + acc;
+        }
+        o->y[m * o->ys + t] = o->bias ? c + o->bias[m] : c;
+    }
+}
+
+/* MB channels over positions [0, T). */
+static void oo_rows(const oo_tile *o, int64_t T, int MB) {
+    int64_t t = 0;
+    if (MB == 4) {
+        for (; t + 24 <= T; t += 24) oo_block(o, t, 4, 3);
+        for (; t + 8 <= T; t += 8) oo_block(o, t, 4, 1);
+    } else {
+        for (; t + 24 <= T; t += 24) oo_block(o, t, 1, 3);
+        for (; t + 8 <= T; t += 8) oo_block(o, t, 1, 1);
+    }
+    for (; t < T; t++) oo_scalar(o, t, MB);
+}
+
 static void oo_task(void *user, int64_t task, int32_t thread) {
     const oo_job *j = user;
     const rt_node *n = j->n;
@@ -74,50 +141,28 @@ static void oo_task(void *user, int64_t task, int32_t thread) {
     int64_t g = task % q->group, img = task / q->group;
     int64_t t0 = tile * s->tile, T = q->out_sp - t0 < s->tile ? q->out_sp - t0 : s->tile;
     const float *x = (const float *)n->in[0]->data + (img * q->C + g * q->Cg) * q->in_sp;
-    const float *B;
-    int64_t ldb;
+    oo_tile o = {.K = s->Kg, .sk = s->sk, .ys = q->out_sp};
     if (s->pointwise) {
-        B = x + t0;
-        ldb = q->in_sp;
+        o.B = x + t0;
+        o.ldb = q->in_sp;
     } else {
         float *col = rt_scratch(j->x, thread);
         rt_conv_im2col(q, x, t0, T, col);
-        B = col;
-        ldb = T;
+        o.B = col;
+        o.ldb = T;
     }
     const float *bias = q->has_bias && n->in[2] ? (const float *)n->in[2]->data : NULL;
-    int64_t K = s->Kg, sk = s->sk;
-    for (int64_t m = 0; m < q->Mg; m++) {
+    for (int64_t m = 0; m < q->Mg;) {
+        int MB = q->Mg - m >= 4 ? 4 : 1;
         int64_t oc = g * q->Mg + m;
-        const float *w = (const float *)n->in[1]->data + oc * K;
-        float *y = (float *)n->out[0]->data + (img * q->M + oc) * q->out_sp + t0;
-        const float *z = n->sum ? (const float *)n->sum->data + (img * q->M + oc) * q->out_sp + t0
-                                : NULL;
-        int64_t t = 0;
-        for (; t + 8 <= T; t += 8) {
-            __m256 c = z ? _mm256_loadu_ps(z + t) : _mm256_setzero_ps();
-            for (int64_t k0 = 0; k0 < K; k0 += sk) {
-                int64_t k1 = k0 + sk < K ? k0 + sk : K;
-                __m256 acc = _mm256_setzero_ps();
-                for (int64_t k = k0; k < k1; k++)
-                    acc = _mm256_fmadd_ps(_mm256_set1_ps(w[k]), _mm256_loadu_ps(B + k * ldb + t),
-                                          acc);
-                c = (k0 == 0 && !z) ? acc : _mm256_add_ps(c, acc);
-            }
-            if (bias) c = _mm256_add_ps(c, _mm256_set1_ps(bias[oc]));
-            _mm256_storeu_ps(y + t, c);
-        }
-        for (; t < T; t++) {
-            float c = z ? z[t] : 0.0f;
-            for (int64_t k0 = 0; k0 < K; k0 += sk) {
-                int64_t k1 = k0 + sk < K ? k0 + sk : K;
-                float acc = 0.0f;
-                for (int64_t k = k0; k < k1; k++) acc = fmaf(w[k], B[k * ldb + t], acc);
-                c = (k0 == 0 && !z) ? acc : c + acc;
-            }
-            y[t] = bias ? c + bias[oc] : c;
-        }
-        if (n->act.kind) rt_act_apply(&n->act, y, T);
+        o.w = (const float *)n->in[1]->data + oc * s->Kg;
+        o.bias = bias ? bias + oc : NULL;
+        o.y = (float *)n->out[0]->data + (img * q->M + oc) * q->out_sp + t0;
+        o.z = n->sum ? (const float *)n->sum->data + (img * q->M + oc) * q->out_sp + t0 : NULL;
+        oo_rows(&o, T, MB);
+        if (n->act.kind)
+            for (int k = 0; k < MB; k++) rt_act_apply(&n->act, o.y + k * q->out_sp, T);
+        m += MB;
     }
 }
 
