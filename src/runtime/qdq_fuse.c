@@ -8,10 +8,14 @@
  *   DQ(x) -> Sigmoid -> Q                                              QLinearSigmoid
  *   DQ(x) -> GlobalAveragePool -> Q                                    QLinearGlobalAveragePool
  * Conditions, as ORT's: activation scales/zero points per tensor and constant, x and y of the
- * same 8-bit type, the op's output read only by the Q (and no graph output), weight zero
- * points 0, bias int32. A Conv followed by Relu (kept in TensorRT mode) therefore stays float,
- * as does a Conv with a float bias, as in ORT. Pass-through ops between equal-scale Q/DQ pairs
- * (MaxPool, Reshape, Concat, Resize nearest) are exact in fake-quant and are left alone.
+ * same 8-bit type as ORT sees it after QDQS8ToU8 (mark_u8_pairs; on x86 an int8 Conv group is
+ * fused only when both its pairs become uint8), the op's output read only by the Q (and no
+ * graph output), weight zero points 0, bias int32 -- a float bias first goes through ORT's
+ * WeightBiasQuantization (quantize_bias), which also changes what a float Conv adds. A Conv
+ * followed by Relu whose Q zero point leaves the Relu needed (TensorRT mode) stays float, as in
+ * ORT; such Convs, and any other unfused Conv reading a DequantizeLinear, are marked to be
+ * summed in ORT's order (rt_conv_params.ort_order). Pass-through ops between equal-scale Q/DQ
+ * pairs (MaxPool, Reshape, Concat, Resize nearest) are exact in fake-quant and are left alone.
  * Tensors an observer wants are never fused away. */
 #include "ops/qlinear.h"
 #include "plan.h"
