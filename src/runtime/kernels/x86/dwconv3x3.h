@@ -1,32 +1,44 @@
 /* SPDX-License-Identifier: MIT */
-/* Depthwise 3x3 conv (group == C == M, stride 1 or 2, dilation 1), NCHW, written once over a
- * small vector abstraction and included by dwconv3x3_avx2.c and dwconv3x3_avx512.c, which
- * define V, VL, VLOAD, VSET1, VFMA, VADD, VMAX, VMIN, VSTORE_N before including it.
+/* Depthwise 3x3 conv (group == C == M, stride 1 or 2, dilation 1, pads 0..2), NCHW, written
+ * once over a small vector abstraction and included by dwconv3x3_avx2.c and dwconv3x3_avx512.c,
+ * which define before including it:
+ *   V, VL, VLOAD, VSET1, VFMA, VADD, VMAX, VMIN, VLOAD_N, VSTORE_N (first cnt lanes),
+ *   VM (a lane mask), VMASK(lo, hi) (lanes lo <= i < hi, any ints), VLOAD_M(p, m) (masked
+ *   lanes read, others 0; masked-off lanes never fault), VEVEN(a, b) / VODD(a, b) (the even /
+ *   odd lanes of the 2 VL floats a:b, in order).
  *
- * A task is one (image, channel). The channel is copied with its zero padding into the
- * thread's scratch (stride 2: split into even and odd columns so every tap is a contiguous
- * load), then each output row is computed VL columns at a time with bias, residual and ReLU /
- * Clip applied in registers; other activations run over the finished row. */
+ * A task is one (image, channel). Output rows read the input in place: a row above or below
+ * the image reads a zeroed row in the thread's scratch instead, interior vectors use plain
+ * unaligned loads, and the first and last vectors of a row use masked loads whose lanes
+ * outside [0, W) read 0 (the padding). Stride 2 loads 2 VL consecutive floats per tap row and
+ * splits them into even / odd columns in registers. Bias, residual and ReLU / Clip are applied
+ * in registers; other activations run over the finished row. Every output element sums its
+ * nine taps in one fixed order, so results do not depend on the thread count. */
 #include "../../ops/nn.h"
 
 #include <string.h>
 
-typedef struct dw_state {
-    int64_t hp, lw; /* padded rows, floats per buffer row */
-} dw_state;
+/* p + off floats, where off may point before p: only masked loads whose lanes outside the
+ * row are off use such addresses (integer arithmetic, no out-of-object pointer arithmetic). */
+static inline const float *dw_at(const float *p, int64_t off) {
+    return (const float *)((uintptr_t)p + (uintptr_t)(off * (int64_t)sizeof(float)));
+}
 
-static int64_t dw_round(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+/* Lanes of a load at column c (lane i reads column c + i) that fall inside [0, W). */
+static inline VM dw_cols(int64_t c, int64_t W) {
+    int64_t lo = c < 0 ? -c : 0, hi = W - c;
+    if (hi > VL) hi = VL;
+    if (lo > VL) lo = VL;
+    if (hi < lo) hi = lo;
+    return VMASK((int)lo, (int)hi);
+}
 
 static ac_status dw_prepare(rt_plan *p, rt_node *n, ac_diag *d) {
+    (void)p;
+    (void)d;
     const rt_conv_params *q = n->params;
-    dw_state *s = rt_plan_alloc(p, sizeof *s);
-    if (!s) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
-    s->hp = q->in[1] + q->pad0[1] + q->pad1[1];
-    s->lw = dw_round(q->out[2], VL) + VL;
-    if (q->stride[2] == 1 && s->lw < q->in[2] + q->pad0[2] + q->pad1[2])
-        s->lw = dw_round(q->in[2] + q->pad0[2] + q->pad1[2], VL);
-    n->kstate = s;
-    n->scratch = (size_t)((q->stride[2] == 2 ? 2 : 1) * s->hp * s->lw) * sizeof(float);
+    /* one zero row, read in place of rows in the vertical padding */
+    n->scratch = (size_t)(q->in[2] + VL) * sizeof(float);
     return AC_OK;
 }
 
@@ -35,86 +47,97 @@ typedef struct dw_job {
     const rt_ctx *x;
 } dw_job;
 
+#define DW_TAPS3(acc, r, c, wa, wb, wc)                                                        \
+    do {                                                                                       \
+        acc = VFMA(VLOAD((r) + (c)), wa, acc);                                                 \
+        acc = VFMA(VLOAD((r) + (c) + 1), wb, acc);                                             \
+        acc = VFMA(VLOAD((r) + (c) + 2), wc, acc);                                             \
+    } while (0)
+
+#define DW_TAPS3_M(acc, r, c, m0, m1, m2, wa, wb, wc)                                          \
+    do {                                                                                       \
+        acc = VFMA(VLOAD_M(dw_at(r, (c)), m0), wa, acc);                                       \
+        acc = VFMA(VLOAD_M(dw_at(r, (c) + 1), m1), wb, acc);                                   \
+        acc = VFMA(VLOAD_M(dw_at(r, (c) + 2), m2), wc, acc);                                   \
+    } while (0)
+
+/* stride 2: columns c, c + 2, ... (a), c + 1, c + 3, ... (b), c + 2, c + 4, ... (e) */
+#define DW_TAPS3_S2(acc, r, c, wa, wb, wc)                                                     \
+    do {                                                                                       \
+        V lo_ = VLOAD((r) + (c)), hi_ = VLOAD((r) + (c) + VL);                                 \
+        V lo2_ = VLOAD((r) + (c) + 2), hi2_ = VLOAD((r) + (c) + 2 + VL);                       \
+        acc = VFMA(VEVEN(lo_, hi_), wa, acc);                                                  \
+        acc = VFMA(VODD(lo_, hi_), wb, acc);                                                   \
+        acc = VFMA(VEVEN(lo2_, hi2_), wc, acc);                                                \
+    } while (0)
+
+#define DW_TAPS3_S2M(acc, r, c, ma, mb, mc, md, wa, wb, wc)                                    \
+    do {                                                                                       \
+        V lo_ = VLOAD_M(dw_at(r, (c)), ma), hi_ = VLOAD_M(dw_at(r, (c) + VL), mb);             \
+        V lo2_ = VLOAD_M(dw_at(r, (c) + 2), mc), hi2_ = VLOAD_M(dw_at(r, (c) + 2 + VL), md);   \
+        acc = VFMA(VEVEN(lo_, hi_), wa, acc);                                                  \
+        acc = VFMA(VODD(lo_, hi_), wb, acc);                                                   \
+        acc = VFMA(VEVEN(lo2_, hi2_), wc, acc);                                                \
+    } while (0)
+
 static void dw_task(void *user, int64_t task, int32_t thread) {
     const dw_job *j = user;
     const rt_node *n = j->n;
     const rt_conv_params *q = n->params;
-    const dw_state *s = n->kstate;
     int64_t c = task % q->C;
-    int64_t H = q->in[1], W = q->in[2], OH = q->out[1], OW = q->out[2];
-    int64_t ph = q->pad0[1], pw = q->pad0[2], lw = s->lw, st = q->stride[2];
+    const int64_t H = q->in[1], W = q->in[2], OH = q->out[1], OW = q->out[2];
+    const int64_t pt = q->pad0[1], pl = q->pad0[2], st = q->stride[2];
     const float *x = (const float *)n->in[0]->data + task * q->in_sp;
     float *y = (float *)n->out[0]->data + task * q->out_sp;
     const float *sum = n->sum ? (const float *)n->sum->data + task * q->out_sp : NULL;
     const float *w = (const float *)n->in[1]->data + c * 9;
     float bias = q->has_bias && n->in[2] ? ((const float *)n->in[2]->data)[c] : 0.0f;
-    float *buf = rt_scratch(j->x, thread);
-    /* padded copy (stride 2: even columns in buf, odd columns in buf + hp * lw) */
-    for (int64_t r = 0; r < s->hp; r++) {
-        int64_t ih = r - ph;
-        if (st == 1) {
-            float *row = buf + r * lw;
-            if (ih < 0 || ih >= H) {
-                memset(row, 0, (size_t)lw * sizeof *row);
-                continue;
-            }
-            memset(row, 0, (size_t)pw * sizeof *row);
-            memcpy(row + pw, x + ih * W, (size_t)W * sizeof *row);
-            memset(row + pw + W, 0, (size_t)(lw - pw - W) * sizeof *row);
-        } else {
-            float *ev = buf + r * lw, *od = buf + (s->hp + r) * lw;
-            if (ih < 0 || ih >= H) {
-                memset(ev, 0, (size_t)lw * sizeof *ev);
-                memset(od, 0, (size_t)lw * sizeof *od);
-                continue;
-            }
-            /* ev[jj] = x[2 jj - pw], od[jj] = x[2 jj + 1 - pw] where inside the row */
-            const float *xr = x + ih * W;
-            memset(ev, 0, (size_t)lw * sizeof *ev);
-            memset(od, 0, (size_t)lw * sizeof *od);
-            int64_t e0 = (pw + 1) / 2, e1 = (W + pw + 1) / 2; /* 0 <= 2 jj - pw < W */
-            int64_t o0 = pw / 2, o1 = (W + pw) / 2;           /* 0 <= 2 jj + 1 - pw < W */
-            if (e1 > lw) e1 = lw;
-            if (o1 > lw) o1 = lw;
-            for (int64_t jj = e0; jj < e1; jj++) ev[jj] = xr[2 * jj - pw];
-            for (int64_t jj = o0; jj < o1; jj++) od[jj] = xr[2 * jj + 1 - pw];
-        }
-    }
-    V w0 = VSET1(w[0]), w1 = VSET1(w[1]), w2 = VSET1(w[2]), w3 = VSET1(w[3]), w4 = VSET1(w[4]),
-      w5 = VSET1(w[5]), w6 = VSET1(w[6]), w7 = VSET1(w[7]), w8 = VSET1(w[8]);
-    V vb = VSET1(bias);
-    int act = n->act.kind;
-    V lo = VSET1(act == RT_ACT_RELU ? 0.0f : n->act.alpha), hi = VSET1(n->act.beta);
+    float *zero = rt_scratch(j->x, thread);
+    memset(zero, 0, (size_t)W * sizeof *zero);
+    const V w0 = VSET1(w[0]), w1 = VSET1(w[1]), w2 = VSET1(w[2]), w3 = VSET1(w[3]),
+            w4 = VSET1(w[4]), w5 = VSET1(w[5]), w6 = VSET1(w[6]), w7 = VSET1(w[7]),
+            w8 = VSET1(w[8]);
+    const V vb = VSET1(bias);
+    const int act = n->act.kind;
+    const V lo = VSET1(act == RT_ACT_RELU ? 0.0f : n->act.alpha), hi = VSET1(n->act.beta);
     for (int64_t oh = 0; oh < OH; oh++) {
+        const float *r[3];
+        for (int ky = 0; ky < 3; ky++) {
+            int64_t ih = oh * st - pt + ky;
+            r[ky] = ih >= 0 && ih < H ? x + ih * W : zero;
+        }
+        const float *r0 = r[0], *r1 = r[1], *r2 = r[2];
         float *yr = y + oh * OW;
         const float *sr = sum ? sum + oh * OW : NULL;
         for (int64_t ow = 0; ow < OW; ow += VL) {
+            int64_t cnt = OW - ow < VL ? OW - ow : VL;
             V acc = vb;
             if (st == 1) {
-                const float *r0 = buf + oh * lw + ow, *r1 = r0 + lw, *r2 = r1 + lw;
-                acc = VFMA(VLOAD(r0), w0, acc);
-                acc = VFMA(VLOAD(r0 + 1), w1, acc);
-                acc = VFMA(VLOAD(r0 + 2), w2, acc);
-                acc = VFMA(VLOAD(r1), w3, acc);
-                acc = VFMA(VLOAD(r1 + 1), w4, acc);
-                acc = VFMA(VLOAD(r1 + 2), w5, acc);
-                acc = VFMA(VLOAD(r2), w6, acc);
-                acc = VFMA(VLOAD(r2 + 1), w7, acc);
-                acc = VFMA(VLOAD(r2 + 2), w8, acc);
+                int64_t c0 = ow - pl; /* input column of lane 0, tap kx = 0 */
+                if (c0 >= 0 && c0 + VL + 2 <= W) {
+                    DW_TAPS3(acc, r0, c0, w0, w1, w2);
+                    DW_TAPS3(acc, r1, c0, w3, w4, w5);
+                    DW_TAPS3(acc, r2, c0, w6, w7, w8);
+                } else {
+                    VM m0 = dw_cols(c0, W), m1 = dw_cols(c0 + 1, W), m2 = dw_cols(c0 + 2, W);
+                    DW_TAPS3_M(acc, r0, c0, m0, m1, m2, w0, w1, w2);
+                    DW_TAPS3_M(acc, r1, c0, m0, m1, m2, w3, w4, w5);
+                    DW_TAPS3_M(acc, r2, c0, m0, m1, m2, w6, w7, w8);
+                }
             } else {
-                const float *e0 = buf + 2 * oh * lw + ow, *e1 = e0 + lw, *e2 = e1 + lw;
-                const float *o0 = e0 + s->hp * lw, *o1 = o0 + lw, *o2 = o1 + lw;
-                acc = VFMA(VLOAD(e0), w0, acc);
-                acc = VFMA(VLOAD(o0), w1, acc);
-                acc = VFMA(VLOAD(e0 + 1), w2, acc);
-                acc = VFMA(VLOAD(e1), w3, acc);
-                acc = VFMA(VLOAD(o1), w4, acc);
-                acc = VFMA(VLOAD(e1 + 1), w5, acc);
-                acc = VFMA(VLOAD(e2), w6, acc);
-                acc = VFMA(VLOAD(o2), w7, acc);
-                acc = VFMA(VLOAD(e2 + 1), w8, acc);
+                int64_t c0 = 2 * ow - pl;
+                if (c0 >= 0 && c0 + 2 * VL + 2 <= W) {
+                    DW_TAPS3_S2(acc, r0, c0, w0, w1, w2);
+                    DW_TAPS3_S2(acc, r1, c0, w3, w4, w5);
+                    DW_TAPS3_S2(acc, r2, c0, w6, w7, w8);
+                } else {
+                    VM ma = dw_cols(c0, W), mb = dw_cols(c0 + VL, W);
+                    VM mc = dw_cols(c0 + 2, W), md = dw_cols(c0 + 2 + VL, W);
+                    DW_TAPS3_S2M(acc, r0, c0, ma, mb, mc, md, w0, w1, w2);
+                    DW_TAPS3_S2M(acc, r1, c0, ma, mb, mc, md, w3, w4, w5);
+                    DW_TAPS3_S2M(acc, r2, c0, ma, mb, mc, md, w6, w7, w8);
+                }
             }
-            int64_t cnt = OW - ow < VL ? OW - ow : VL;
             if (sr) acc = VADD(acc, VLOAD_N(sr + ow, cnt));
             if (act == RT_ACT_RELU) acc = VMAX(acc, lo);
             else if (act == RT_ACT_CLIP) acc = VMIN(VMAX(acc, lo), hi);

@@ -22,6 +22,21 @@ static inline __m256i dw_mask(int64_t cnt) {
         else _mm256_maskstore_ps(p, dw_mask(cnt), v);                                              \
     } while (0)
 
+#define VM __m256i
+static inline __m256i dw_range(int lo, int hi) {
+    const __m256i i = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(lo), i),
+                               _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), i));
+}
+#define VMASK(lo, hi) dw_range(lo, hi)
+#define VLOAD_M(p, m) _mm256_maskload_ps(p, m)
+/* a = x0..x7, b = x8..x15: shuffle gives x0 x2 x8 x10 | x4 x6 x12 x14, the 64-bit permute puts
+ * the pairs in order */
+#define VEVEN(a, b)                                                                                \
+    _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8))
+#define VODD(a, b)                                                                                 \
+    _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8))
+
 #include "dwconv3x3.h"
 
 static int score(const rt_node *n) { return rt_dw3x3_ok(n) ? 20 : 0; }

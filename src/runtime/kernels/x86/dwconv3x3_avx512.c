@@ -13,6 +13,19 @@
 #define VMIN(a, b) _mm512_min_ps(a, b)
 #define VLOAD_N(p, cnt) _mm512_maskz_loadu_ps((__mmask16)((1u << (cnt)) - 1u), p)
 #define VSTORE_N(p, v, cnt) _mm512_mask_storeu_ps(p, (__mmask16)((1u << (cnt)) - 1u), v)
+#define VM __mmask16
+#define VMASK(lo, hi) ((__mmask16)(((1u << (hi)) - 1u) & ~((1u << (lo)) - 1u)))
+#define VLOAD_M(p, m) _mm512_maskz_loadu_ps(m, p)
+static inline __m512 dw_even(__m512 a, __m512 b) {
+    const __m512i i = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    return _mm512_permutex2var_ps(a, i, b);
+}
+static inline __m512 dw_odd(__m512 a, __m512 b) {
+    const __m512i i = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    return _mm512_permutex2var_ps(a, i, b);
+}
+#define VEVEN(a, b) dw_even(a, b)
+#define VODD(a, b) dw_odd(a, b)
 
 #include "dwconv3x3.h"
 
