@@ -148,8 +148,105 @@ static void dw_task(void *user, int64_t task, int32_t thread) {
     }
 }
 
+/* Stride 1 with pl + pr == 2 (OW == W): output element i = oh * W + ow of a channel reads
+ * x[i + (ky - pt) * W + kx - pl], the same offset for every element, so the plane is computed
+ * as one flat run of VL-wide vectors that cross row ends (no lanes wasted on a 7- or 56-wide
+ * row's tail). A tap lane is masked off where its column leaves the row (column masks from a
+ * per-lane column counter) or its row leaves the image (lane ranges, first and last rows). */
+static void dw_task_flat(void *user, int64_t task, int32_t thread) {
+    (void)thread;
+    const dw_job *j = user;
+    const rt_node *n = j->n;
+    const rt_conv_params *q = n->params;
+    int64_t c = task % q->C;
+    const int64_t H = q->in[1], W = q->in[2], OH = q->out[1];
+    const int64_t pt = q->pad0[1], pl = q->pad0[2], np = OH * W;
+    const float *x = (const float *)n->in[0]->data + task * q->in_sp;
+    float *y = (float *)n->out[0]->data + task * q->out_sp;
+    const float *sum = n->sum ? (const float *)n->sum->data + task * q->out_sp : NULL;
+    const float *w = (const float *)n->in[1]->data + c * 9;
+    float bias = q->has_bias && n->in[2] ? ((const float *)n->in[2]->data)[c] : 0.0f;
+    const V w0 = VSET1(w[0]), w1 = VSET1(w[1]), w2 = VSET1(w[2]), w3 = VSET1(w[3]),
+            w4 = VSET1(w[4]), w5 = VSET1(w[5]), w6 = VSET1(w[6]), w7 = VSET1(w[7]),
+            w8 = VSET1(w[8]);
+    const V vb = VSET1(bias);
+    const int act = n->act.kind;
+    const V lo = VSET1(act == RT_ACT_RELU ? 0.0f : n->act.alpha), hi = VSET1(n->act.beta);
+    /* tap kx reads column ow - pl + kx: valid for clo[kx] <= ow < chi[kx] */
+    int clo[3], chi[3];
+    for (int kx = 0; kx < 3; kx++) {
+        clo[kx] = (int)(pl - kx > 0 ? pl - kx : 0);
+        chi[kx] = (int)(W + pl - kx < W ? W + pl - kx : W);
+    }
+    /* tap ky is valid for flat outputs rlo[ky] <= i < rhi[ky] */
+    int64_t rlo[3], rhi[3];
+    for (int ky = 0; ky < 3; ky++) {
+        rlo[ky] = (pt - ky) * W > 0 ? (pt - ky) * W : 0;
+        rhi[ky] = (H + pt - ky) * W < np ? (H + pt - ky) * W : np;
+    }
+    /* vectors in [mid0, mid1) have every tap row inside the image and every load inside the
+     * plane: plain loads, column masks on the FMAs (masked loads are slow on some cores) */
+    int64_t mid0 = pt * W + pl, mid1 = (H + pt - 2) * W + (pl < 1 ? pl - 1 : 0);
+    if (mid1 > np) mid1 = np;
+    const VI step = VI_SET1((int)(VL % W)), wv = VI_SET1((int)W);
+    VI col = VI_IOTA();
+    col = VI_WRAP(VI_WRAP(VI_WRAP(col, wv), wv), wv); /* lane mod W (W >= 4 > (VL - 1) / 4) */
+    const float *x0 = dw_at(x, -pt * W - pl);
+    for (int64_t i = 0; i < np; i += VL) {
+        int64_t cnt = np - i < VL ? np - i : VL;
+        VM mc0 = VM_COLS(col, clo[0], chi[0]), mc1 = VM_COLS(col, clo[1], chi[1]),
+           mc2 = VM_COLS(col, clo[2], chi[2]);
+        V acc;
+        if (i >= mid0 && i + VL <= mid1) {
+            const float *p0 = x0 + i, *p1 = p0 + W, *p2 = p1 + W;
+            /* three partial sums (one per kernel row) keep the FMA chains short */
+            V a0 = VFMA_M(VLOAD(p0), w0, vb, mc0);
+            V a1 = VMUL_M(VLOAD(p1), w3, mc0);
+            V a2 = VMUL_M(VLOAD(p2), w6, mc0);
+            a0 = VFMA_M(VLOAD(p0 + 1), w1, a0, mc1);
+            a1 = VFMA_M(VLOAD(p1 + 1), w4, a1, mc1);
+            a2 = VFMA_M(VLOAD(p2 + 1), w7, a2, mc1);
+            a0 = VFMA_M(VLOAD(p0 + 2), w2, a0, mc2);
+            a1 = VFMA_M(VLOAD(p1 + 2), w5, a1, mc2);
+            a2 = VFMA_M(VLOAD(p2 + 2), w8, a2, mc2);
+            acc = VADD(VADD(a0, a1), a2);
+        } else {
+            /* first and last rows, the plane's tail: masked loads, lanes off read 0 */
+            VM mr0, mr1, mr2;
+            int64_t rl, rh;
+#define DW_ROWMASK(m, ky)                                                                      \
+    rl = rlo[ky] - i, rh = rhi[ky] - i;                                                          \
+    rl = rl < 0 ? 0 : rl > VL ? VL : rl;                                                       \
+    rh = rh > cnt ? cnt : rh < rl ? rl : rh;                                                   \
+    m = VMASK((int)rl, (int)rh)
+            DW_ROWMASK(mr0, 0);
+            DW_ROWMASK(mr1, 1);
+            DW_ROWMASK(mr2, 2);
+#undef DW_ROWMASK
+            V a0 = VFMA(VLOAD_M(dw_at(x0, i), VMAND(mr0, mc0)), w0, vb);
+            V a1 = VMUL(VLOAD_M(dw_at(x0, i + W), VMAND(mr1, mc0)), w3);
+            V a2 = VMUL(VLOAD_M(dw_at(x0, i + 2 * W), VMAND(mr2, mc0)), w6);
+            a0 = VFMA(VLOAD_M(dw_at(x0, i + 1), VMAND(mr0, mc1)), w1, a0);
+            a1 = VFMA(VLOAD_M(dw_at(x0, i + W + 1), VMAND(mr1, mc1)), w4, a1);
+            a2 = VFMA(VLOAD_M(dw_at(x0, i + 2 * W + 1), VMAND(mr2, mc1)), w7, a2);
+            a0 = VFMA(VLOAD_M(dw_at(x0, i + 2), VMAND(mr0, mc2)), w2, a0);
+            a1 = VFMA(VLOAD_M(dw_at(x0, i + W + 2), VMAND(mr1, mc2)), w5, a1);
+            a2 = VFMA(VLOAD_M(dw_at(x0, i + 2 * W + 2), VMAND(mr2, mc2)), w8, a2);
+            acc = VADD(VADD(a0, a1), a2);
+        }
+        if (sum) acc = VADD(acc, VLOAD_N(sum + i, cnt));
+        if (act == RT_ACT_RELU) acc = VMAX(acc, lo);
+        else if (act == RT_ACT_CLIP) acc = VMIN(VMAX(acc, lo), hi);
+        VSTORE_N(y + i, acc, cnt);
+        col = VI_WRAP(VI_ADD(col, step), wv);
+    }
+    if (act != RT_ACT_NONE && act != RT_ACT_RELU && act != RT_ACT_CLIP)
+        rt_act_apply(&n->act, y, np);
+}
+
 static void dw_run(const rt_node *n, const rt_ctx *x) {
     const rt_conv_params *q = n->params;
     dw_job j = {n, x};
-    rt_parallel_for(x, q->N * q->C, dw_task, &j);
+    int flat = q->stride[2] == 1 && q->pad0[2] + q->pad1[2] == 2 && q->in[2] >= 4;
+    rt_parallel_for(x, q->N * q->C, flat ? dw_task_flat : dw_task, &j);
 }

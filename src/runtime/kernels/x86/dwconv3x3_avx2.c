@@ -8,6 +8,7 @@
 #define VLOAD(p) _mm256_loadu_ps(p)
 #define VSET1(v) _mm256_set1_ps(v)
 #define VFMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define VMUL(a, b) _mm256_mul_ps(a, b)
 #define VADD(a, b) _mm256_add_ps(a, b)
 #define VMAX(a, b) _mm256_max_ps(a, b)
 #define VMIN(a, b) _mm256_min_ps(a, b)
@@ -30,6 +31,20 @@ static inline __m256i dw_range(int lo, int hi) {
 }
 #define VMASK(lo, hi) dw_range(lo, hi)
 #define VLOAD_M(p, m) _mm256_maskload_ps(p, m)
+#define VMAND(a, b) _mm256_and_si256(a, b)
+#define VI __m256i
+#define VI_SET1(v) _mm256_set1_epi32(v)
+#define VI_IOTA() _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
+#define VI_ADD(a, b) _mm256_add_epi32(a, b)
+/* lanes >= W lose W */
+#define VI_WRAP(c, wv) _mm256_sub_epi32(c, _mm256_andnot_si256(_mm256_cmpgt_epi32(wv, c), wv))
+/* lanes whose column is in [lo, hi) */
+#define VM_COLS(c, lo, hi)                                                                         \
+    _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(lo), c),                              \
+                        _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), c))
+/* lanes outside m add 0 (the tap is skipped) */
+#define VFMA_M(a, b, acc, m) _mm256_fmadd_ps(_mm256_and_ps(a, _mm256_castsi256_ps(m)), b, acc)
+#define VMUL_M(a, b, m) _mm256_mul_ps(_mm256_and_ps(a, _mm256_castsi256_ps(m)), b)
 /* a = x0..x7, b = x8..x15: shuffle gives x0 x2 x8 x10 | x4 x6 x12 x14, the 64-bit permute puts
  * the pairs in order */
 #define VEVEN(a, b)                                                                                \

@@ -8,6 +8,7 @@
 #define VLOAD(p) _mm512_loadu_ps(p)
 #define VSET1(v) _mm512_set1_ps(v)
 #define VFMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define VMUL(a, b) _mm512_mul_ps(a, b)
 #define VADD(a, b) _mm512_add_ps(a, b)
 #define VMAX(a, b) _mm512_max_ps(a, b)
 #define VMIN(a, b) _mm512_min_ps(a, b)
@@ -24,6 +25,20 @@ static inline __m512 dw_odd(__m512 a, __m512 b) {
     const __m512i i = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     return _mm512_permutex2var_ps(a, i, b);
 }
+#define VMAND(a, b) ((__mmask16)((a) & (b)))
+#define VI __m512i
+#define VI_SET1(v) _mm512_set1_epi32(v)
+#define VI_IOTA() _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+#define VI_ADD(a, b) _mm512_add_epi32(a, b)
+/* lanes >= W lose W */
+#define VI_WRAP(c, wv) _mm512_mask_sub_epi32(c, _mm512_cmpge_epi32_mask(c, wv), c, wv)
+/* lanes whose column is in [lo, hi) */
+#define VM_COLS(c, lo, hi)                                                                         \
+    _mm512_mask_cmplt_epi32_mask(_mm512_cmpge_epi32_mask(c, _mm512_set1_epi32(lo)), c,             \
+                                 _mm512_set1_epi32(hi))
+/* lanes outside m keep acc (the tap is skipped) */
+#define VFMA_M(a, b, acc, m) _mm512_mask3_fmadd_ps(a, b, acc, m)
+#define VMUL_M(a, b, m) _mm512_maskz_mul_ps(m, a, b)
 #define VEVEN(a, b) dw_even(a, b)
 #define VODD(a, b) dw_odd(a, b)
 
