@@ -38,7 +38,7 @@ static ac_status dw_prepare(rt_plan *p, rt_node *n, ac_diag *d) {
     (void)d;
     const rt_conv_params *q = n->params;
     /* one zero row, read in place of rows in the vertical padding */
-    n->scratch = (size_t)(q->in[2] + VL) * sizeof(float);
+    n->scratch = (size_t)(q->in[2] + 2 * VL) * sizeof(float);
     return AC_OK;
 }
 
@@ -244,9 +244,99 @@ static void dw_task_flat(void *user, int64_t task, int32_t thread) {
         rt_act_apply(&n->act, y, np);
 }
 
+/* Stride 2, one output row at a time. Each tap row is read VL outputs (2 VL input columns
+ * c = 2 ow ..) at a time and split into its even (E) and odd (O) columns; tap kx reads column
+ * 2 ow + d, d = kx - pl in -2..2: E and O for d = 0, 1, and for d < 0 the same shifted up one
+ * lane with the previous vector's last lane (zero at the row start: the left padding), for
+ * d = 2 E shifted down one lane with column c + 2 VL. Columns >= W are zeroed by masks on the
+ * splits; loads that would leave the plane are masked (its last rows only). */
+static inline __attribute__((always_inline)) void dw_s2(const dw_job *j, int64_t task,
+                                                         int32_t thread, const int d0) {
+    const rt_node *n = j->n;
+    const rt_conv_params *q = n->params;
+    int64_t c = task % q->C;
+    const int64_t H = q->in[1], W = q->in[2], OH = q->out[1], OW = q->out[2];
+    const int64_t pt = q->pad0[1], HW = H * W;
+    const float *x = (const float *)n->in[0]->data + task * q->in_sp;
+    float *y = (float *)n->out[0]->data + task * q->out_sp;
+    const float *sum = n->sum ? (const float *)n->sum->data + task * q->out_sp : NULL;
+    const float *w = (const float *)n->in[1]->data + c * 9;
+    float bias = q->has_bias && n->in[2] ? ((const float *)n->in[2]->data)[c] : 0.0f;
+    float *zero = rt_scratch(j->x, thread);
+    memset(zero, 0, (size_t)(W + 2 * VL) * sizeof *zero);
+    V wv[9];
+    for (int k = 0; k < 9; k++) wv[k] = VSET1(w[k]);
+    const V vb = VSET1(bias);
+    const int act = n->act.kind;
+    const V lo = VSET1(act == RT_ACT_RELU ? 0.0f : n->act.alpha), hi = VSET1(n->act.beta);
+    for (int64_t oh = 0; oh < OH; oh++) {
+        const float *r[3];
+        int64_t lim[3]; /* floats readable from r[ky] */
+        for (int ky = 0; ky < 3; ky++) {
+            int64_t ih = 2 * oh - pt + ky;
+            int in = ih >= 0 && ih < H;
+            r[ky] = in ? x + ih * W : zero;
+            lim[ky] = in ? HW - ih * W : W + 2 * VL;
+        }
+        float *yr = y + oh * OW;
+        const float *sr = sum ? sum + oh * OW : NULL;
+        V ep[3], op[3];
+        for (int ky = 0; ky < 3; ky++) ep[ky] = op[ky] = VSET1(0.0f);
+        for (int64_t ow = 0; ow < OW; ow += VL) {
+            int64_t cnt = OW - ow < VL ? OW - ow : VL;
+            int64_t c0 = 2 * ow;
+            int64_t ne = (W - c0 + 1) / 2, no = (W - c0) / 2; /* even / odd columns < W */
+            VM me = VMASK(0, (int)(ne > VL ? VL : ne < 0 ? 0 : ne));
+            VM mo = VMASK(0, (int)(no > VL ? VL : no < 0 ? 0 : no));
+            V acc = vb;
+            for (int ky = 0; ky < 3; ky++) {
+                const float *rp = r[ky];
+                V a, b;
+                if (c0 + 2 * VL <= lim[ky]) {
+                    a = VLOAD(rp + c0);
+                    b = VLOAD(rp + c0 + VL);
+                } else {
+                    a = VLOAD_M(dw_at(rp, c0), dw_cols(c0, W));
+                    b = VLOAD_M(dw_at(rp, c0 + VL), dw_cols(c0 + VL, W));
+                }
+                V e = VEVEN_Z(a, b, me), o = VODD_Z(a, b, mo);
+                for (int kx = 0; kx < 3; kx++) {
+                    V t;
+                    switch (d0 + kx) {
+                    case -2: t = VUP1(e, ep[ky]); break;
+                    case -1: t = VUP1(o, op[ky]); break;
+                    case 0: t = e; break;
+                    case 1: t = o; break;
+                    default: t = VDOWN1(e, VSET1(c0 + 2 * VL < W ? rp[c0 + 2 * VL] : 0.0f));
+                    }
+                    acc = VFMA(t, wv[3 * ky + kx], acc);
+                }
+                ep[ky] = e;
+                op[ky] = o;
+            }
+            if (sr) acc = VADD(acc, VLOAD_N(sr + ow, cnt));
+            if (act == RT_ACT_RELU) acc = VMAX(acc, lo);
+            else if (act == RT_ACT_CLIP) acc = VMIN(VMAX(acc, lo), hi);
+            VSTORE_N(yr + ow, acc, cnt);
+        }
+        if (act != RT_ACT_NONE && act != RT_ACT_RELU && act != RT_ACT_CLIP)
+            rt_act_apply(&n->act, yr, OW);
+    }
+}
+
+/* d0 = -pl is the d of tap kx = 0; one instance per left pad so the taps are fixed */
+static void dw_task_s2(void *user, int64_t task, int32_t thread) {
+    const dw_job *j = user;
+    const rt_conv_params *q = j->n->params;
+    if (q->pad0[2] == 0) dw_s2(j, task, thread, 0);
+    else if (q->pad0[2] == 1) dw_s2(j, task, thread, -1);
+    else dw_s2(j, task, thread, -2);
+}
+
 static void dw_run(const rt_node *n, const rt_ctx *x) {
     const rt_conv_params *q = n->params;
     dw_job j = {n, x};
     int flat = q->stride[2] == 1 && q->pad0[2] + q->pad1[2] == 2 && q->in[2] >= 4;
-    rt_parallel_for(x, q->N * q->C, flat ? dw_task_flat : dw_task, &j);
+    rt_parallel_for(x, q->N * q->C,
+                    flat ? dw_task_flat : q->stride[2] == 2 ? dw_task_s2 : dw_task, &j);
 }

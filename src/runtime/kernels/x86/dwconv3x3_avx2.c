@@ -51,6 +51,16 @@ static inline __m256i dw_range(int lo, int hi) {
     _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8))
 #define VODD(a, b)                                                                                 \
     _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8))
+#define VEVEN_Z(a, b, m) _mm256_and_ps(VEVEN(a, b), _mm256_castsi256_ps(m))
+#define VODD_Z(a, b, m) _mm256_and_ps(VODD(a, b), _mm256_castsi256_ps(m))
+/* lane i = cur[i - 1], lane 0 = prev[7]; lane i = cur[i + 1], lane 7 = next[7] (next is a
+ * broadcast) */
+#define VUP1(cur, prev)                                                                            \
+    _mm256_blend_ps(_mm256_permutevar8x32_ps(cur, _mm256_setr_epi32(7, 0, 1, 2, 3, 4, 5, 6)),      \
+                    _mm256_permutevar8x32_ps(prev, _mm256_set1_epi32(7)), 0x01)
+#define VDOWN1(cur, next)                                                                          \
+    _mm256_blend_ps(_mm256_permutevar8x32_ps(cur, _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 0)),      \
+                    next, 0x80)
 
 #include "dwconv3x3.h"
 

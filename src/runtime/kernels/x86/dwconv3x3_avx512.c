@@ -12,8 +12,14 @@
 #define VADD(a, b) _mm512_add_ps(a, b)
 #define VMAX(a, b) _mm512_max_ps(a, b)
 #define VMIN(a, b) _mm512_min_ps(a, b)
-#define VLOAD_N(p, cnt) _mm512_maskz_loadu_ps((__mmask16)((1u << (cnt)) - 1u), p)
-#define VSTORE_N(p, v, cnt) _mm512_mask_storeu_ps(p, (__mmask16)((1u << (cnt)) - 1u), v)
+/* masked loads and stores are slow on Zen 4: only for partial vectors */
+#define VLOAD_N(p, cnt)                                                                            \
+    ((cnt) == 16 ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps((__mmask16)((1u << (cnt)) - 1u), p))
+#define VSTORE_N(p, v, cnt)                                                                        \
+    do {                                                                                           \
+        if ((cnt) == 16) _mm512_storeu_ps(p, v);                                                   \
+        else _mm512_mask_storeu_ps(p, (__mmask16)((1u << (cnt)) - 1u), v);                        \
+    } while (0)
 #define VM __mmask16
 #define VMASK(lo, hi) ((__mmask16)(((1u << (hi)) - 1u) & ~((1u << (lo)) - 1u)))
 #define VLOAD_M(p, m) _mm512_maskz_loadu_ps(m, p)
@@ -41,6 +47,22 @@ static inline __m512 dw_odd(__m512 a, __m512 b) {
 #define VMUL_M(a, b, m) _mm512_maskz_mul_ps(m, a, b)
 #define VEVEN(a, b) dw_even(a, b)
 #define VODD(a, b) dw_odd(a, b)
+/* even / odd lanes of a:b, lanes outside m zero */
+static inline __m512 dw_even_z(__m512 a, __m512 b, __mmask16 m) {
+    const __m512i i = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    return _mm512_maskz_permutex2var_ps(m, a, i, b);
+}
+static inline __m512 dw_odd_z(__m512 a, __m512 b, __mmask16 m) {
+    const __m512i i = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    return _mm512_maskz_permutex2var_ps(m, a, i, b);
+}
+#define VEVEN_Z(a, b, m) dw_even_z(a, b, m)
+#define VODD_Z(a, b, m) dw_odd_z(a, b, m)
+/* lane i = cur[i - 1], lane 0 = prev[15]; lane i = cur[i + 1], lane 15 = next[0] */
+#define VUP1(cur, prev)                                                                            \
+    _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(cur), _mm512_castps_si512(prev), 15))
+#define VDOWN1(cur, next)                                                                          \
+    _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(next), _mm512_castps_si512(cur), 1))
 
 #include "dwconv3x3.h"
 
