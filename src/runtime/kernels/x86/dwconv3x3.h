@@ -151,8 +151,83 @@ static void dw_task(void *user, int64_t task, int32_t thread) {
 /* Stride 1 with pl + pr == 2 (OW == W): output element i = oh * W + ow of a channel reads
  * x[i + (ky - pt) * W + kx - pl], the same offset for every element, so the plane is computed
  * as one flat run of VL-wide vectors that cross row ends (no lanes wasted on a 7- or 56-wide
- * row's tail). A tap lane is masked off where its column leaves the row (column masks from a
- * per-lane column counter) or its row leaves the image (lane ranges, first and last rows). */
+ * row's tail). A tap lane is skipped where its column leaves the row (column masks from a
+ * per-lane column counter, on the FMAs) or its row leaves the image (first and last rows:
+ * masked loads). The interior loop is instantiated per left pad (which taps need a column
+ * mask), residual and activation so that it holds no branches. */
+typedef struct dw_flat_ctx {
+    V w[9], vb, lo, hi;
+    VI step, wv;
+    int64_t W;
+} dw_flat_ctx;
+
+/* lane i = 0, 1, ..., VL - 1 */
+static inline VI dw_iota_mod(int64_t W) {
+    const VI wv = VI_SET1((int)W);
+    return VI_WRAP(VI_WRAP(VI_WRAP(VI_IOTA(), wv), wv), wv); /* W >= 4 > (VL - 1) / 4 */
+}
+
+static inline __attribute__((always_inline)) V dw_epi(const dw_flat_ctx *f, V acc,
+                                                      const float *s, const int has_sum,
+                                                      const int act) {
+    if (has_sum) acc = VADD(acc, VLOAD(s));
+    if (act == RT_ACT_RELU) acc = VMAX(acc, f->lo);
+    else if (act == RT_ACT_CLIP) acc = VMIN(VMAX(acc, f->lo), f->hi);
+    return acc;
+}
+
+/* Full interior vectors i0, i0 + VL, ... < i1: plain loads from x0 + i (+ ky W + kx). */
+static inline __attribute__((always_inline)) VI
+dw_flat_mid(const dw_flat_ctx *f, const float *x0, float *y, const float *sum, int64_t i0,
+            int64_t i1, VI col, const int pl, const int has_sum, const int act) {
+    const int64_t W = f->W;
+    const VI one = VI_SET1(1), two = VI_SET1(2), wm1 = VI_SET1((int)W - 1),
+             wm2 = VI_SET1((int)W - 2);
+    for (int64_t i = i0; i < i1; i += VL) {
+        const float *p0 = x0 + i, *p1 = p0 + W, *p2 = p1 + W;
+        V a0, a1, a2;
+        /* three partial sums (one per kernel row) keep the FMA chains short */
+        if (pl == 1) { /* kx = 0 needs ow >= 1, kx = 2 needs ow < W - 1 */
+            VM m0 = VI_GE(col, one), m2 = VI_LT(col, wm1);
+            a0 = VFMA_M(VLOAD(p0), f->w[0], f->vb, m0);
+            a1 = VMUL_M(VLOAD(p1), f->w[3], m0);
+            a2 = VMUL_M(VLOAD(p2), f->w[6], m0);
+            a0 = VFMA(VLOAD(p0 + 1), f->w[1], a0);
+            a1 = VFMA(VLOAD(p1 + 1), f->w[4], a1);
+            a2 = VFMA(VLOAD(p2 + 1), f->w[7], a2);
+            a0 = VFMA_M(VLOAD(p0 + 2), f->w[2], a0, m2);
+            a1 = VFMA_M(VLOAD(p1 + 2), f->w[5], a1, m2);
+            a2 = VFMA_M(VLOAD(p2 + 2), f->w[8], a2, m2);
+        } else if (pl == 0) { /* kx = 1 needs ow < W - 1, kx = 2 ow < W - 2 */
+            VM m1 = VI_LT(col, wm1), m2 = VI_LT(col, wm2);
+            a0 = VFMA(VLOAD(p0), f->w[0], f->vb);
+            a1 = VMUL(VLOAD(p1), f->w[3]);
+            a2 = VMUL(VLOAD(p2), f->w[6]);
+            a0 = VFMA_M(VLOAD(p0 + 1), f->w[1], a0, m1);
+            a1 = VFMA_M(VLOAD(p1 + 1), f->w[4], a1, m1);
+            a2 = VFMA_M(VLOAD(p2 + 1), f->w[7], a2, m1);
+            a0 = VFMA_M(VLOAD(p0 + 2), f->w[2], a0, m2);
+            a1 = VFMA_M(VLOAD(p1 + 2), f->w[5], a1, m2);
+            a2 = VFMA_M(VLOAD(p2 + 2), f->w[8], a2, m2);
+        } else { /* pl == 2: kx = 0 needs ow >= 2, kx = 1 ow >= 1 */
+            VM m0 = VI_GE(col, two), m1 = VI_GE(col, one);
+            a0 = VFMA_M(VLOAD(p0), f->w[0], f->vb, m0);
+            a1 = VMUL_M(VLOAD(p1), f->w[3], m0);
+            a2 = VMUL_M(VLOAD(p2), f->w[6], m0);
+            a0 = VFMA_M(VLOAD(p0 + 1), f->w[1], a0, m1);
+            a1 = VFMA_M(VLOAD(p1 + 1), f->w[4], a1, m1);
+            a2 = VFMA_M(VLOAD(p2 + 1), f->w[7], a2, m1);
+            a0 = VFMA(VLOAD(p0 + 2), f->w[2], a0);
+            a1 = VFMA(VLOAD(p1 + 2), f->w[5], a1);
+            a2 = VFMA(VLOAD(p2 + 2), f->w[8], a2);
+        }
+        V acc = dw_epi(f, VADD(VADD(a0, a1), a2), sum + i, has_sum, act);
+        VSTORE_N(y + i, acc, VL);
+        col = VI_WRAP(VI_ADD(col, f->step), f->wv);
+    }
+    return col;
+}
+
 static void dw_task_flat(void *user, int64_t task, int32_t thread) {
     (void)thread;
     const dw_job *j = user;
@@ -166,82 +241,83 @@ static void dw_task_flat(void *user, int64_t task, int32_t thread) {
     const float *sum = n->sum ? (const float *)n->sum->data + task * q->out_sp : NULL;
     const float *w = (const float *)n->in[1]->data + c * 9;
     float bias = q->has_bias && n->in[2] ? ((const float *)n->in[2]->data)[c] : 0.0f;
-    const V w0 = VSET1(w[0]), w1 = VSET1(w[1]), w2 = VSET1(w[2]), w3 = VSET1(w[3]),
-            w4 = VSET1(w[4]), w5 = VSET1(w[5]), w6 = VSET1(w[6]), w7 = VSET1(w[7]),
-            w8 = VSET1(w[8]);
-    const V vb = VSET1(bias);
     const int act = n->act.kind;
-    const V lo = VSET1(act == RT_ACT_RELU ? 0.0f : n->act.alpha), hi = VSET1(n->act.beta);
+    dw_flat_ctx f;
+    for (int k = 0; k < 9; k++) f.w[k] = VSET1(w[k]);
+    f.vb = VSET1(bias);
+    f.lo = VSET1(act == RT_ACT_RELU ? 0.0f : n->act.alpha);
+    f.hi = VSET1(n->act.beta);
+    f.step = VI_SET1((int)(VL % W));
+    f.wv = VI_SET1((int)W);
+    f.W = W;
     /* tap kx reads column ow - pl + kx: valid for clo[kx] <= ow < chi[kx] */
     int clo[3], chi[3];
     for (int kx = 0; kx < 3; kx++) {
         clo[kx] = (int)(pl - kx > 0 ? pl - kx : 0);
         chi[kx] = (int)(W + pl - kx < W ? W + pl - kx : W);
     }
-    /* tap ky is valid for flat outputs rlo[ky] <= i < rhi[ky] */
-    int64_t rlo[3], rhi[3];
-    for (int ky = 0; ky < 3; ky++) {
-        rlo[ky] = (pt - ky) * W > 0 ? (pt - ky) * W : 0;
-        rhi[ky] = (H + pt - ky) * W < np ? (H + pt - ky) * W : np;
-    }
-    /* vectors in [mid0, mid1) have every tap row inside the image and every load inside the
-     * plane: plain loads, column masks on the FMAs (masked loads are slow on some cores) */
+    /* interior: full vectors [ms, me) whose taps all lie in image rows and whose loads stay
+     * inside the plane */
     int64_t mid0 = pt * W + pl, mid1 = (H + pt - 2) * W + (pl < 1 ? pl - 1 : 0);
     if (mid1 > np) mid1 = np;
-    const VI step = VI_SET1((int)(VL % W)), wv = VI_SET1((int)W);
-    VI col = VI_IOTA();
-    col = VI_WRAP(VI_WRAP(VI_WRAP(col, wv), wv), wv); /* lane mod W (W >= 4 > (VL - 1) / 4) */
+    int64_t ms = (mid0 + VL - 1) / VL * VL, me = ms;
+    if (mid1 - ms >= VL) me = ms + (mid1 - ms) / VL * VL;
     const float *x0 = dw_at(x, -pt * W - pl);
+    const int ac = act == RT_ACT_RELU || act == RT_ACT_CLIP ? act : RT_ACT_NONE;
+    VI col = dw_iota_mod(W);
     for (int64_t i = 0; i < np; i += VL) {
+        if (i == ms && me > ms) {
+            /* one instance per (pl, residual, activation) */
+#define DW_MID(PL, S, A) col = dw_flat_mid(&f, x0, y, sum, ms, me, col, PL, S, A)
+#define DW_MID_A(PL, S)                                                                        \
+    do {                                                                                       \
+        if (ac == RT_ACT_CLIP) DW_MID(PL, S, RT_ACT_CLIP);                                     \
+        else if (ac == RT_ACT_RELU) DW_MID(PL, S, RT_ACT_RELU);                                \
+        else DW_MID(PL, S, RT_ACT_NONE);                                                       \
+    } while (0)
+#define DW_MID_S(PL)                                                                           \
+    do {                                                                                       \
+        if (sum) DW_MID_A(PL, 1);                                                              \
+        else DW_MID_A(PL, 0);                                                                  \
+    } while (0)
+            if (pl == 1) DW_MID_S(1);
+            else if (pl == 0) DW_MID_S(0);
+            else DW_MID_S(2);
+#undef DW_MID_S
+#undef DW_MID_A
+#undef DW_MID
+            i = me - VL;
+            continue;
+        }
+        /* first and last rows, the plane's tail: masked loads, lanes off read 0; tap ky is
+         * valid for flat outputs (pt - ky) W <= i < (H + pt - ky) W */
         int64_t cnt = np - i < VL ? np - i : VL;
         VM mc0 = VM_COLS(col, clo[0], chi[0]), mc1 = VM_COLS(col, clo[1], chi[1]),
            mc2 = VM_COLS(col, clo[2], chi[2]);
-        V acc;
-        if (i >= mid0 && i + VL <= mid1) {
-            const float *p0 = x0 + i, *p1 = p0 + W, *p2 = p1 + W;
-            /* three partial sums (one per kernel row) keep the FMA chains short */
-            V a0 = VFMA_M(VLOAD(p0), w0, vb, mc0);
-            V a1 = VMUL_M(VLOAD(p1), w3, mc0);
-            V a2 = VMUL_M(VLOAD(p2), w6, mc0);
-            a0 = VFMA_M(VLOAD(p0 + 1), w1, a0, mc1);
-            a1 = VFMA_M(VLOAD(p1 + 1), w4, a1, mc1);
-            a2 = VFMA_M(VLOAD(p2 + 1), w7, a2, mc1);
-            a0 = VFMA_M(VLOAD(p0 + 2), w2, a0, mc2);
-            a1 = VFMA_M(VLOAD(p1 + 2), w5, a1, mc2);
-            a2 = VFMA_M(VLOAD(p2 + 2), w8, a2, mc2);
-            acc = VADD(VADD(a0, a1), a2);
-        } else {
-            /* first and last rows, the plane's tail: masked loads, lanes off read 0 */
-            VM mr0, mr1, mr2;
-            int64_t rl, rh;
-#define DW_ROWMASK(m, ky)                                                                      \
-    rl = rlo[ky] - i, rh = rhi[ky] - i;                                                          \
-    rl = rl < 0 ? 0 : rl > VL ? VL : rl;                                                       \
-    rh = rh > cnt ? cnt : rh < rl ? rl : rh;                                                   \
-    m = VMASK((int)rl, (int)rh)
-            DW_ROWMASK(mr0, 0);
-            DW_ROWMASK(mr1, 1);
-            DW_ROWMASK(mr2, 2);
-#undef DW_ROWMASK
-            V a0 = VFMA(VLOAD_M(dw_at(x0, i), VMAND(mr0, mc0)), w0, vb);
-            V a1 = VMUL(VLOAD_M(dw_at(x0, i + W), VMAND(mr1, mc0)), w3);
-            V a2 = VMUL(VLOAD_M(dw_at(x0, i + 2 * W), VMAND(mr2, mc0)), w6);
-            a0 = VFMA(VLOAD_M(dw_at(x0, i + 1), VMAND(mr0, mc1)), w1, a0);
-            a1 = VFMA(VLOAD_M(dw_at(x0, i + W + 1), VMAND(mr1, mc1)), w4, a1);
-            a2 = VFMA(VLOAD_M(dw_at(x0, i + 2 * W + 1), VMAND(mr2, mc1)), w7, a2);
-            a0 = VFMA(VLOAD_M(dw_at(x0, i + 2), VMAND(mr0, mc2)), w2, a0);
-            a1 = VFMA(VLOAD_M(dw_at(x0, i + W + 2), VMAND(mr1, mc2)), w5, a1);
-            a2 = VFMA(VLOAD_M(dw_at(x0, i + 2 * W + 2), VMAND(mr2, mc2)), w8, a2);
-            acc = VADD(VADD(a0, a1), a2);
+        VM mr[3];
+        for (int ky = 0; ky < 3; ky++) {
+            int64_t rl = (pt - ky) * W - i, rh = (H + pt - ky) * W - i;
+            rl = rl < 0 ? 0 : rl > VL ? VL : rl;
+            rh = rh > cnt ? cnt : rh < rl ? rl : rh;
+            mr[ky] = VMASK((int)rl, (int)rh);
         }
+        V a0 = VFMA(VLOAD_M(dw_at(x0, i), VMAND(mr[0], mc0)), f.w[0], f.vb);
+        V a1 = VMUL(VLOAD_M(dw_at(x0, i + W), VMAND(mr[1], mc0)), f.w[3]);
+        V a2 = VMUL(VLOAD_M(dw_at(x0, i + 2 * W), VMAND(mr[2], mc0)), f.w[6]);
+        a0 = VFMA(VLOAD_M(dw_at(x0, i + 1), VMAND(mr[0], mc1)), f.w[1], a0);
+        a1 = VFMA(VLOAD_M(dw_at(x0, i + W + 1), VMAND(mr[1], mc1)), f.w[4], a1);
+        a2 = VFMA(VLOAD_M(dw_at(x0, i + 2 * W + 1), VMAND(mr[2], mc1)), f.w[7], a2);
+        a0 = VFMA(VLOAD_M(dw_at(x0, i + 2), VMAND(mr[0], mc2)), f.w[2], a0);
+        a1 = VFMA(VLOAD_M(dw_at(x0, i + W + 2), VMAND(mr[1], mc2)), f.w[5], a1);
+        a2 = VFMA(VLOAD_M(dw_at(x0, i + 2 * W + 2), VMAND(mr[2], mc2)), f.w[8], a2);
+        V acc = VADD(VADD(a0, a1), a2);
         if (sum) acc = VADD(acc, VLOAD_N(sum + i, cnt));
-        if (act == RT_ACT_RELU) acc = VMAX(acc, lo);
-        else if (act == RT_ACT_CLIP) acc = VMIN(VMAX(acc, lo), hi);
+        if (act == RT_ACT_RELU) acc = VMAX(acc, f.lo);
+        else if (act == RT_ACT_CLIP) acc = VMIN(VMAX(acc, f.lo), f.hi);
         VSTORE_N(y + i, acc, cnt);
-        col = VI_WRAP(VI_ADD(col, step), wv);
+        col = VI_WRAP(VI_ADD(col, f.step), f.wv);
     }
-    if (act != RT_ACT_NONE && act != RT_ACT_RELU && act != RT_ACT_CLIP)
-        rt_act_apply(&n->act, y, np);
+    if (ac != act) rt_act_apply(&n->act, y, np);
 }
 
 /* Stride 2, one output row at a time. Each tap row is read VL outputs (2 VL input columns

@@ -36,6 +36,8 @@ static inline __m256i dw_range(int lo, int hi) {
 #define VI_SET1(v) _mm256_set1_epi32(v)
 #define VI_IOTA() _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
 #define VI_ADD(a, b) _mm256_add_epi32(a, b)
+#define VI_GE(a, b) _mm256_xor_si256(_mm256_cmpgt_epi32(b, a), _mm256_set1_epi32(-1))
+#define VI_LT(a, b) _mm256_cmpgt_epi32(b, a)
 /* lanes >= W lose W */
 #define VI_WRAP(c, wv) _mm256_sub_epi32(c, _mm256_andnot_si256(_mm256_cmpgt_epi32(wv, c), wv))
 /* lanes whose column is in [lo, hi) */

@@ -36,6 +36,8 @@ static inline __m512 dw_odd(__m512 a, __m512 b) {
 #define VI_SET1(v) _mm512_set1_epi32(v)
 #define VI_IOTA() _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 #define VI_ADD(a, b) _mm512_add_epi32(a, b)
+#define VI_GE(a, b) _mm512_cmpge_epi32_mask(a, b)
+#define VI_LT(a, b) _mm512_cmplt_epi32_mask(a, b)
 /* lanes >= W lose W */
 #define VI_WRAP(c, wv) _mm512_mask_sub_epi32(c, _mm512_cmpge_epi32_mask(c, wv), c, wv)
 /* lanes whose column is in [lo, hi) */
