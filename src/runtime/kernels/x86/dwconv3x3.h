@@ -33,15 +33,6 @@ static inline VM dw_cols(int64_t c, int64_t W) {
     return VMASK((int)lo, (int)hi);
 }
 
-static ac_status dw_prepare(rt_plan *p, rt_node *n, ac_diag *d) {
-    (void)p;
-    (void)d;
-    const rt_conv_params *q = n->params;
-    /* one zero row, read in place of rows in the vertical padding */
-    n->scratch = (size_t)(q->in[2] + 2 * VL) * sizeof(float);
-    return AC_OK;
-}
-
 typedef struct dw_job {
     const rt_node *n;
     const rt_ctx *x;
@@ -156,8 +147,8 @@ static void dw_task(void *user, int64_t task, int32_t thread) {
  * masked loads). The interior loop is instantiated per left pad (which taps need a column
  * mask), residual and activation so that it holds no branches. */
 typedef struct dw_flat_ctx {
-    V w[9], vb, lo, hi;
-    VI step, wv;
+    const float *w; /* the channel's 9 weights */
+    float bias, lo, hi;
     int64_t W;
 } dw_flat_ctx;
 
@@ -167,20 +158,25 @@ static inline VI dw_iota_mod(int64_t W) {
     return VI_WRAP(VI_WRAP(VI_WRAP(VI_IOTA(), wv), wv), wv); /* W >= 4 > (VL - 1) / 4 */
 }
 
-static inline __attribute__((always_inline)) V dw_epi(const dw_flat_ctx *f, V acc,
-                                                      const float *s, const int has_sum,
-                                                      const int act) {
-    if (has_sum) acc = VADD(acc, VLOAD(s));
-    if (act == RT_ACT_RELU) acc = VMAX(acc, f->lo);
-    else if (act == RT_ACT_CLIP) acc = VMIN(VMAX(acc, f->lo), f->hi);
+static inline __attribute__((always_inline)) V dw_epi(V acc, const float *s, int64_t cnt, V lo,
+                                                      V hi, const int has_sum, const int act) {
+    if (has_sum) acc = VADD(acc, VLOAD_N(s, cnt));
+    if (act == RT_ACT_RELU) acc = VMAX(acc, lo);
+    else if (act == RT_ACT_CLIP) acc = VMIN(VMAX(acc, lo), hi);
     return acc;
 }
 
-/* Full interior vectors i0, i0 + VL, ... < i1: plain loads from x0 + i (+ ky W + kx). */
+/* Interior vectors i0, i0 + VL, ... < i1 (the last one partial when i1 - i0 is not a multiple
+ * of VL): plain loads from x0 + i (+ ky W + kx). */
 static inline __attribute__((always_inline)) VI
 dw_flat_mid(const dw_flat_ctx *f, const float *x0, float *y, const float *sum, int64_t i0,
             int64_t i1, VI col, const int pl, const int has_sum, const int act) {
+    /* locals (in registers): stores to y could alias *f */
     const int64_t W = f->W;
+    const V w0 = VSET1(f->w[0]), w1 = VSET1(f->w[1]), w2 = VSET1(f->w[2]), w3 = VSET1(f->w[3]),
+            w4 = VSET1(f->w[4]), w5 = VSET1(f->w[5]), w6 = VSET1(f->w[6]), w7 = VSET1(f->w[7]),
+            w8 = VSET1(f->w[8]), vb = VSET1(f->bias), lo = VSET1(f->lo), hi = VSET1(f->hi);
+    const VI step = VI_SET1((int)(VL % W)), wv = VI_SET1((int)W);
     const VI one = VI_SET1(1), two = VI_SET1(2), wm1 = VI_SET1((int)W - 1),
              wm2 = VI_SET1((int)W - 2);
     for (int64_t i = i0; i < i1; i += VL) {
@@ -189,43 +185,128 @@ dw_flat_mid(const dw_flat_ctx *f, const float *x0, float *y, const float *sum, i
         /* three partial sums (one per kernel row) keep the FMA chains short */
         if (pl == 1) { /* kx = 0 needs ow >= 1, kx = 2 needs ow < W - 1 */
             VM m0 = VI_GE(col, one), m2 = VI_LT(col, wm1);
-            a0 = VFMA_M(VLOAD(p0), f->w[0], f->vb, m0);
-            a1 = VMUL_M(VLOAD(p1), f->w[3], m0);
-            a2 = VMUL_M(VLOAD(p2), f->w[6], m0);
-            a0 = VFMA(VLOAD(p0 + 1), f->w[1], a0);
-            a1 = VFMA(VLOAD(p1 + 1), f->w[4], a1);
-            a2 = VFMA(VLOAD(p2 + 1), f->w[7], a2);
-            a0 = VFMA_M(VLOAD(p0 + 2), f->w[2], a0, m2);
-            a1 = VFMA_M(VLOAD(p1 + 2), f->w[5], a1, m2);
-            a2 = VFMA_M(VLOAD(p2 + 2), f->w[8], a2, m2);
+            a0 = VFMA_M(VLOAD(p0), w0, vb, m0);
+            a1 = VMUL_M(VLOAD(p1), w3, m0);
+            a2 = VMUL_M(VLOAD(p2), w6, m0);
+            a0 = VFMA(VLOAD(p0 + 1), w1, a0);
+            a1 = VFMA(VLOAD(p1 + 1), w4, a1);
+            a2 = VFMA(VLOAD(p2 + 1), w7, a2);
+            a0 = VFMA_M(VLOAD(p0 + 2), w2, a0, m2);
+            a1 = VFMA_M(VLOAD(p1 + 2), w5, a1, m2);
+            a2 = VFMA_M(VLOAD(p2 + 2), w8, a2, m2);
         } else if (pl == 0) { /* kx = 1 needs ow < W - 1, kx = 2 ow < W - 2 */
             VM m1 = VI_LT(col, wm1), m2 = VI_LT(col, wm2);
-            a0 = VFMA(VLOAD(p0), f->w[0], f->vb);
-            a1 = VMUL(VLOAD(p1), f->w[3]);
-            a2 = VMUL(VLOAD(p2), f->w[6]);
-            a0 = VFMA_M(VLOAD(p0 + 1), f->w[1], a0, m1);
-            a1 = VFMA_M(VLOAD(p1 + 1), f->w[4], a1, m1);
-            a2 = VFMA_M(VLOAD(p2 + 1), f->w[7], a2, m1);
-            a0 = VFMA_M(VLOAD(p0 + 2), f->w[2], a0, m2);
-            a1 = VFMA_M(VLOAD(p1 + 2), f->w[5], a1, m2);
-            a2 = VFMA_M(VLOAD(p2 + 2), f->w[8], a2, m2);
+            a0 = VFMA(VLOAD(p0), w0, vb);
+            a1 = VMUL(VLOAD(p1), w3);
+            a2 = VMUL(VLOAD(p2), w6);
+            a0 = VFMA_M(VLOAD(p0 + 1), w1, a0, m1);
+            a1 = VFMA_M(VLOAD(p1 + 1), w4, a1, m1);
+            a2 = VFMA_M(VLOAD(p2 + 1), w7, a2, m1);
+            a0 = VFMA_M(VLOAD(p0 + 2), w2, a0, m2);
+            a1 = VFMA_M(VLOAD(p1 + 2), w5, a1, m2);
+            a2 = VFMA_M(VLOAD(p2 + 2), w8, a2, m2);
         } else { /* pl == 2: kx = 0 needs ow >= 2, kx = 1 ow >= 1 */
             VM m0 = VI_GE(col, two), m1 = VI_GE(col, one);
-            a0 = VFMA_M(VLOAD(p0), f->w[0], f->vb, m0);
-            a1 = VMUL_M(VLOAD(p1), f->w[3], m0);
-            a2 = VMUL_M(VLOAD(p2), f->w[6], m0);
-            a0 = VFMA_M(VLOAD(p0 + 1), f->w[1], a0, m1);
-            a1 = VFMA_M(VLOAD(p1 + 1), f->w[4], a1, m1);
-            a2 = VFMA_M(VLOAD(p2 + 1), f->w[7], a2, m1);
-            a0 = VFMA(VLOAD(p0 + 2), f->w[2], a0);
-            a1 = VFMA(VLOAD(p1 + 2), f->w[5], a1);
-            a2 = VFMA(VLOAD(p2 + 2), f->w[8], a2);
+            a0 = VFMA_M(VLOAD(p0), w0, vb, m0);
+            a1 = VMUL_M(VLOAD(p1), w3, m0);
+            a2 = VMUL_M(VLOAD(p2), w6, m0);
+            a0 = VFMA_M(VLOAD(p0 + 1), w1, a0, m1);
+            a1 = VFMA_M(VLOAD(p1 + 1), w4, a1, m1);
+            a2 = VFMA_M(VLOAD(p2 + 1), w7, a2, m1);
+            a0 = VFMA(VLOAD(p0 + 2), w2, a0);
+            a1 = VFMA(VLOAD(p1 + 2), w5, a1);
+            a2 = VFMA(VLOAD(p2 + 2), w8, a2);
         }
-        V acc = dw_epi(f, VADD(VADD(a0, a1), a2), sum + i, has_sum, act);
-        VSTORE_N(y + i, acc, VL);
-        col = VI_WRAP(VI_ADD(col, f->step), f->wv);
+        int64_t cnt = i1 - i < VL ? i1 - i : VL;
+        V acc = dw_epi(VADD(VADD(a0, a1), a2), sum + i, cnt, lo, hi, has_sum, act);
+        VSTORE_N(y + i, acc, cnt);
+        col = VI_WRAP(VI_ADD(col, step), wv);
     }
     return col;
+}
+
+/* dw_flat_mid instantiated per (pl, residual, activation) */
+static VI dw_flat_any(const dw_flat_ctx *f, const float *x0, float *y, const float *sum,
+                      int64_t i0, int64_t i1, VI col, int pl, int ac) {
+#define DW_MID(PL, S, A) return dw_flat_mid(f, x0, y, sum, i0, i1, col, PL, S, A)
+#define DW_MID_A(PL, S)                                                                        \
+    do {                                                                                       \
+        if (ac == RT_ACT_CLIP) DW_MID(PL, S, RT_ACT_CLIP);                                     \
+        if (ac == RT_ACT_RELU) DW_MID(PL, S, RT_ACT_RELU);                                     \
+        DW_MID(PL, S, RT_ACT_NONE);                                                            \
+    } while (0)
+#define DW_MID_S(PL)                                                                           \
+    do {                                                                                       \
+        if (sum) DW_MID_A(PL, 1);                                                              \
+        DW_MID_A(PL, 0);                                                                       \
+    } while (0)
+    if (pl == 1) DW_MID_S(1);
+    if (pl == 0) DW_MID_S(0);
+    DW_MID_S(2);
+#undef DW_MID_S
+#undef DW_MID_A
+#undef DW_MID
+}
+
+static void dw_flat_init(dw_flat_ctx *f, const rt_node *n, int64_t c) {
+    const rt_conv_params *q = n->params;
+    f->w = (const float *)n->in[1]->data + c * 9;
+    f->bias = q->has_bias && n->in[2] ? ((const float *)n->in[2]->data)[c] : 0.0f;
+    f->lo = n->act.kind == RT_ACT_RELU ? 0.0f : n->act.alpha;
+    f->hi = n->act.beta;
+    f->W = q->in[2];
+}
+
+/* Planes up to DW_SMALL floats: a task takes a group of planes, copies each between zeros in
+ * scratch (the first and last rows then need no masked loads, which are slow on Zen 4, and
+ * no vector is lost to them), then runs the interior loop over every vector of each copy. All
+ * copies are written before the first is read, so the loads do not wait on the stores. */
+#define DW_SMALL 1024
+
+/* floats before a copied plane (a multiple of VL), floats per copy, planes per task */
+static void dw_small_geom(const rt_conv_params *q, int64_t *before, int64_t *len,
+                          int64_t *group) {
+    int64_t W = q->in[2];
+    *before = (q->pad0[1] * W + q->pad0[2] + VL - 1) / VL * VL;
+    *len = (*before + (q->in[1] + 4) * W + 2 + 2 * VL + VL - 1) / VL * VL;
+    *group = 16384 / (*len * (int64_t)sizeof(float));
+    if (*group > 16) *group = 16;
+    if (*group < 1) *group = 1;
+}
+
+static int dw_small(const rt_conv_params *q) { return q->in[1] * q->in[2] <= DW_SMALL; }
+
+static void dw_task_small(void *user, int64_t task, int32_t thread) {
+    const dw_job *j = user;
+    const rt_node *n = j->n;
+    const rt_conv_params *q = n->params;
+    const int64_t H = q->in[1], W = q->in[2], HW = H * W, np = q->out[1] * W;
+    const int64_t pt = q->pad0[1], pl = q->pad0[2];
+    int64_t before, len, group;
+    dw_small_geom(q, &before, &len, &group);
+    int64_t p0 = task * group, p1 = p0 + group;
+    if (p1 > q->N * q->C) p1 = q->N * q->C;
+    float *buf = (float *)(((uintptr_t)rt_scratch(j->x, thread) + 63) & ~(uintptr_t)63);
+    for (int64_t p = p0; p < p1; p++) {
+        const float *x = (const float *)n->in[0]->data + p * q->in_sp;
+        float *b = buf + (p - p0) * len;
+        memset(b, 0, (size_t)before * sizeof *b);
+        int64_t k = 0;
+        for (; k + VL <= HW; k += VL) VSTORE_N(b + before + k, VLOAD(x + k), VL);
+        if (k < HW) VSTORE_N(b + before + k, VLOAD_N(x + k, HW - k), HW - k);
+        memset(b + before + HW, 0, (size_t)(len - before - HW) * sizeof *b);
+    }
+    const int act = n->act.kind;
+    const int ac = act == RT_ACT_RELU || act == RT_ACT_CLIP ? act : RT_ACT_NONE;
+    for (int64_t p = p0; p < p1; p++) {
+        dw_flat_ctx f;
+        dw_flat_init(&f, n, p % q->C);
+        float *y = (float *)n->out[0]->data + p * q->out_sp;
+        const float *sum = n->sum ? (const float *)n->sum->data + p * q->out_sp : NULL;
+        const float *x0 = buf + (p - p0) * len + before - pt * W - pl;
+        dw_flat_any(&f, x0, y, sum, 0, np, dw_iota_mod(W), (int)pl, ac);
+        if (ac != act) rt_act_apply(&n->act, y, np);
+    }
 }
 
 static void dw_task_flat(void *user, int64_t task, int32_t thread) {
@@ -239,17 +320,9 @@ static void dw_task_flat(void *user, int64_t task, int32_t thread) {
     const float *x = (const float *)n->in[0]->data + task * q->in_sp;
     float *y = (float *)n->out[0]->data + task * q->out_sp;
     const float *sum = n->sum ? (const float *)n->sum->data + task * q->out_sp : NULL;
-    const float *w = (const float *)n->in[1]->data + c * 9;
-    float bias = q->has_bias && n->in[2] ? ((const float *)n->in[2]->data)[c] : 0.0f;
     const int act = n->act.kind;
     dw_flat_ctx f;
-    for (int k = 0; k < 9; k++) f.w[k] = VSET1(w[k]);
-    f.vb = VSET1(bias);
-    f.lo = VSET1(act == RT_ACT_RELU ? 0.0f : n->act.alpha);
-    f.hi = VSET1(n->act.beta);
-    f.step = VI_SET1((int)(VL % W));
-    f.wv = VI_SET1((int)W);
-    f.W = W;
+    dw_flat_init(&f, n, c);
     /* tap kx reads column ow - pl + kx: valid for clo[kx] <= ow < chi[kx] */
     int clo[3], chi[3];
     for (int kx = 0; kx < 3; kx++) {
@@ -267,25 +340,7 @@ static void dw_task_flat(void *user, int64_t task, int32_t thread) {
     VI col = dw_iota_mod(W);
     for (int64_t i = 0; i < np; i += VL) {
         if (i == ms && me > ms) {
-            /* one instance per (pl, residual, activation) */
-#define DW_MID(PL, S, A) col = dw_flat_mid(&f, x0, y, sum, ms, me, col, PL, S, A)
-#define DW_MID_A(PL, S)                                                                        \
-    do {                                                                                       \
-        if (ac == RT_ACT_CLIP) DW_MID(PL, S, RT_ACT_CLIP);                                     \
-        else if (ac == RT_ACT_RELU) DW_MID(PL, S, RT_ACT_RELU);                                \
-        else DW_MID(PL, S, RT_ACT_NONE);                                                       \
-    } while (0)
-#define DW_MID_S(PL)                                                                           \
-    do {                                                                                       \
-        if (sum) DW_MID_A(PL, 1);                                                              \
-        else DW_MID_A(PL, 0);                                                                  \
-    } while (0)
-            if (pl == 1) DW_MID_S(1);
-            else if (pl == 0) DW_MID_S(0);
-            else DW_MID_S(2);
-#undef DW_MID_S
-#undef DW_MID_A
-#undef DW_MID
+            col = dw_flat_any(&f, x0, y, sum, ms, me, col, (int)pl, ac);
             i = me - VL;
             continue;
         }
@@ -301,21 +356,21 @@ static void dw_task_flat(void *user, int64_t task, int32_t thread) {
             rh = rh > cnt ? cnt : rh < rl ? rl : rh;
             mr[ky] = VMASK((int)rl, (int)rh);
         }
-        V a0 = VFMA(VLOAD_M(dw_at(x0, i), VMAND(mr[0], mc0)), f.w[0], f.vb);
-        V a1 = VMUL(VLOAD_M(dw_at(x0, i + W), VMAND(mr[1], mc0)), f.w[3]);
-        V a2 = VMUL(VLOAD_M(dw_at(x0, i + 2 * W), VMAND(mr[2], mc0)), f.w[6]);
-        a0 = VFMA(VLOAD_M(dw_at(x0, i + 1), VMAND(mr[0], mc1)), f.w[1], a0);
-        a1 = VFMA(VLOAD_M(dw_at(x0, i + W + 1), VMAND(mr[1], mc1)), f.w[4], a1);
-        a2 = VFMA(VLOAD_M(dw_at(x0, i + 2 * W + 1), VMAND(mr[2], mc1)), f.w[7], a2);
-        a0 = VFMA(VLOAD_M(dw_at(x0, i + 2), VMAND(mr[0], mc2)), f.w[2], a0);
-        a1 = VFMA(VLOAD_M(dw_at(x0, i + W + 2), VMAND(mr[1], mc2)), f.w[5], a1);
-        a2 = VFMA(VLOAD_M(dw_at(x0, i + 2 * W + 2), VMAND(mr[2], mc2)), f.w[8], a2);
+        V a0 = VFMA(VLOAD_M(dw_at(x0, i), VMAND(mr[0], mc0)), VSET1(f.w[0]), VSET1(f.bias));
+        V a1 = VMUL(VLOAD_M(dw_at(x0, i + W), VMAND(mr[1], mc0)), VSET1(f.w[3]));
+        V a2 = VMUL(VLOAD_M(dw_at(x0, i + 2 * W), VMAND(mr[2], mc0)), VSET1(f.w[6]));
+        a0 = VFMA(VLOAD_M(dw_at(x0, i + 1), VMAND(mr[0], mc1)), VSET1(f.w[1]), a0);
+        a1 = VFMA(VLOAD_M(dw_at(x0, i + W + 1), VMAND(mr[1], mc1)), VSET1(f.w[4]), a1);
+        a2 = VFMA(VLOAD_M(dw_at(x0, i + 2 * W + 1), VMAND(mr[2], mc1)), VSET1(f.w[7]), a2);
+        a0 = VFMA(VLOAD_M(dw_at(x0, i + 2), VMAND(mr[0], mc2)), VSET1(f.w[2]), a0);
+        a1 = VFMA(VLOAD_M(dw_at(x0, i + W + 2), VMAND(mr[1], mc2)), VSET1(f.w[5]), a1);
+        a2 = VFMA(VLOAD_M(dw_at(x0, i + 2 * W + 2), VMAND(mr[2], mc2)), VSET1(f.w[8]), a2);
         V acc = VADD(VADD(a0, a1), a2);
         if (sum) acc = VADD(acc, VLOAD_N(sum + i, cnt));
-        if (act == RT_ACT_RELU) acc = VMAX(acc, f.lo);
-        else if (act == RT_ACT_CLIP) acc = VMIN(VMAX(acc, f.lo), f.hi);
+        if (act == RT_ACT_RELU) acc = VMAX(acc, VSET1(f.lo));
+        else if (act == RT_ACT_CLIP) acc = VMIN(VMAX(acc, VSET1(f.lo)), VSET1(f.hi));
         VSTORE_N(y + i, acc, cnt);
-        col = VI_WRAP(VI_ADD(col, f.step), f.wv);
+        col = VI_WRAP(VI_ADD(col, VI_SET1((int)(VL % W))), VI_SET1((int)W));
     }
     if (ac != act) rt_act_apply(&n->act, y, np);
 }
@@ -409,10 +464,32 @@ static void dw_task_s2(void *user, int64_t task, int32_t thread) {
     else dw_s2(j, task, thread, -2);
 }
 
+static int dw_flat(const rt_conv_params *q) {
+    return q->stride[2] == 1 && q->pad0[2] + q->pad1[2] == 2 && q->in[2] >= 4;
+}
+
+static ac_status dw_prepare(rt_plan *p, rt_node *n, ac_diag *d) {
+    (void)p;
+    (void)d;
+    const rt_conv_params *q = n->params;
+    /* small flat planes: the padded copies; else one zero row, read in place of rows in the
+     * vertical padding */
+    int64_t before, len, group;
+    dw_small_geom(q, &before, &len, &group);
+    n->scratch = dw_flat(q) && dw_small(q) ? (size_t)(group * len) * sizeof(float) + 64
+                                           : (size_t)(q->in[2] + 2 * VL) * sizeof(float);
+    return AC_OK;
+}
+
 static void dw_run(const rt_node *n, const rt_ctx *x) {
     const rt_conv_params *q = n->params;
     dw_job j = {n, x};
-    int flat = q->stride[2] == 1 && q->pad0[2] + q->pad1[2] == 2 && q->in[2] >= 4;
+    if (dw_flat(q) && dw_small(q)) {
+        int64_t before, len, group;
+        dw_small_geom(q, &before, &len, &group);
+        rt_parallel_for(x, (q->N * q->C + group - 1) / group, dw_task_small, &j);
+        return;
+    }
     rt_parallel_for(x, q->N * q->C,
-                    flat ? dw_task_flat : q->stride[2] == 2 ? dw_task_s2 : dw_task, &j);
+                    dw_flat(q) ? dw_task_flat : q->stride[2] == 2 ? dw_task_s2 : dw_task, &j);
 }
