@@ -381,6 +381,70 @@ static void dw_task_flat(void *user, int64_t task, int32_t thread) {
  * lane with the previous vector's last lane (zero at the row start: the left padding), for
  * d = 2 E shifted down one lane with column c + 2 VL. Columns >= W are zeroed by masks on the
  * splits; loads that would leave the plane are masked (its last rows only). */
+typedef struct dw_s2_ctx {
+    V w[9], vb, lo, hi;
+    int64_t W, OW;
+    int act;
+} dw_s2_ctx;
+
+/* nr (1 or 2) output rows from the 2 nr + 1 input rows r[] (lim[]: floats readable from each);
+ * the second row shares the first one's last input row. */
+static inline __attribute__((always_inline)) void dw_s2_rows(const dw_s2_ctx *f,
+                                                              const float *const *r,
+                                                              const int64_t *lim, float *yr,
+                                                              const float *sr, const int d0,
+                                                              const int nr) {
+    const int64_t W = f->W, OW = f->OW;
+    const int act = f->act;
+    V ep[5], op[5];
+    for (int k = 0; k < 5; k++) ep[k] = op[k] = VSET1(0.0f);
+    for (int64_t ow = 0; ow < OW; ow += VL) {
+        int64_t cnt = OW - ow < VL ? OW - ow : VL;
+        int64_t c0 = 2 * ow;
+        int64_t ne = (W - c0 + 1) / 2, no = (W - c0) / 2; /* even / odd columns < W */
+        VM me = VMASK(0, (int)(ne > VL ? VL : ne < 0 ? 0 : ne));
+        VM mo = VMASK(0, (int)(no > VL ? VL : no < 0 ? 0 : no));
+        V acc0 = f->vb, acc1 = f->vb;
+        for (int rr = 0; rr < 2 * nr + 1; rr++) {
+            const float *rp = r[rr];
+            V a, b;
+            if (c0 + 2 * VL <= lim[rr]) {
+                a = VLOAD(rp + c0);
+                b = VLOAD(rp + c0 + VL);
+            } else {
+                a = VLOAD_M(dw_at(rp, c0), dw_cols(c0, W));
+                b = VLOAD_M(dw_at(rp, c0 + VL), dw_cols(c0 + VL, W));
+            }
+            V e = VEVEN_Z(a, b, me), o = VODD_Z(a, b, mo);
+            V t[3];
+            for (int kx = 0; kx < 3; kx++) {
+                switch (d0 + kx) {
+                case -2: t[kx] = VUP1(e, ep[rr]); break;
+                case -1: t[kx] = VUP1(o, op[rr]); break;
+                case 0: t[kx] = e; break;
+                case 1: t[kx] = o; break;
+                default: t[kx] = VDOWN1(e, VSET1(c0 + 2 * VL < W ? rp[c0 + 2 * VL] : 0.0f));
+                }
+            }
+            if (rr < 3)
+                for (int kx = 0; kx < 3; kx++) acc0 = VFMA(t[kx], f->w[3 * rr + kx], acc0);
+            if (nr == 2 && rr >= 2)
+                for (int kx = 0; kx < 3; kx++) acc1 = VFMA(t[kx], f->w[3 * (rr - 2) + kx], acc1);
+            ep[rr] = e;
+            op[rr] = o;
+        }
+        for (int k = 0; k < nr; k++) {
+            V acc = k ? acc1 : acc0;
+            if (sr) acc = VADD(acc, VLOAD_N(sr + k * OW + ow, cnt));
+            if (act == RT_ACT_RELU) acc = VMAX(acc, f->lo);
+            else if (act == RT_ACT_CLIP) acc = VMIN(VMAX(acc, f->lo), f->hi);
+            VSTORE_N(yr + k * OW + ow, acc, cnt);
+        }
+    }
+}
+
+/* Output rows two at a time (five input rows instead of six), the last one alone when OH is
+ * odd; every output sums its taps in the same order either way. */
 static inline __attribute__((always_inline)) void dw_s2(const dw_job *j, int64_t task,
                                                          int32_t thread, const int d0) {
     const rt_node *n = j->n;
@@ -395,63 +459,30 @@ static inline __attribute__((always_inline)) void dw_s2(const dw_job *j, int64_t
     float bias = q->has_bias && n->in[2] ? ((const float *)n->in[2]->data)[c] : 0.0f;
     float *zero = rt_scratch(j->x, thread);
     memset(zero, 0, (size_t)(W + 2 * VL) * sizeof *zero);
-    V wv[9];
-    for (int k = 0; k < 9; k++) wv[k] = VSET1(w[k]);
-    const V vb = VSET1(bias);
-    const int act = n->act.kind;
-    const V lo = VSET1(act == RT_ACT_RELU ? 0.0f : n->act.alpha), hi = VSET1(n->act.beta);
-    for (int64_t oh = 0; oh < OH; oh++) {
-        const float *r[3];
-        int64_t lim[3]; /* floats readable from r[ky] */
-        for (int ky = 0; ky < 3; ky++) {
-            int64_t ih = 2 * oh - pt + ky;
+    dw_s2_ctx f;
+    for (int k = 0; k < 9; k++) f.w[k] = VSET1(w[k]);
+    f.vb = VSET1(bias);
+    f.act = n->act.kind;
+    f.lo = VSET1(f.act == RT_ACT_RELU ? 0.0f : n->act.alpha);
+    f.hi = VSET1(n->act.beta);
+    f.W = W;
+    f.OW = OW;
+    for (int64_t oh = 0; oh < OH; oh += 2) {
+        const int nr = OH - oh >= 2 ? 2 : 1;
+        const float *r[5];
+        int64_t lim[5];
+        for (int k = 0; k < 2 * nr + 1; k++) {
+            int64_t ih = 2 * oh - pt + k;
             int in = ih >= 0 && ih < H;
-            r[ky] = in ? x + ih * W : zero;
-            lim[ky] = in ? HW - ih * W : W + 2 * VL;
+            r[k] = in ? x + ih * W : zero;
+            lim[k] = in ? HW - ih * W : W + 2 * VL;
         }
         float *yr = y + oh * OW;
         const float *sr = sum ? sum + oh * OW : NULL;
-        V ep[3], op[3];
-        for (int ky = 0; ky < 3; ky++) ep[ky] = op[ky] = VSET1(0.0f);
-        for (int64_t ow = 0; ow < OW; ow += VL) {
-            int64_t cnt = OW - ow < VL ? OW - ow : VL;
-            int64_t c0 = 2 * ow;
-            int64_t ne = (W - c0 + 1) / 2, no = (W - c0) / 2; /* even / odd columns < W */
-            VM me = VMASK(0, (int)(ne > VL ? VL : ne < 0 ? 0 : ne));
-            VM mo = VMASK(0, (int)(no > VL ? VL : no < 0 ? 0 : no));
-            V acc = vb;
-            for (int ky = 0; ky < 3; ky++) {
-                const float *rp = r[ky];
-                V a, b;
-                if (c0 + 2 * VL <= lim[ky]) {
-                    a = VLOAD(rp + c0);
-                    b = VLOAD(rp + c0 + VL);
-                } else {
-                    a = VLOAD_M(dw_at(rp, c0), dw_cols(c0, W));
-                    b = VLOAD_M(dw_at(rp, c0 + VL), dw_cols(c0 + VL, W));
-                }
-                V e = VEVEN_Z(a, b, me), o = VODD_Z(a, b, mo);
-                for (int kx = 0; kx < 3; kx++) {
-                    V t;
-                    switch (d0 + kx) {
-                    case -2: t = VUP1(e, ep[ky]); break;
-                    case -1: t = VUP1(o, op[ky]); break;
-                    case 0: t = e; break;
-                    case 1: t = o; break;
-                    default: t = VDOWN1(e, VSET1(c0 + 2 * VL < W ? rp[c0 + 2 * VL] : 0.0f));
-                    }
-                    acc = VFMA(t, wv[3 * ky + kx], acc);
-                }
-                ep[ky] = e;
-                op[ky] = o;
-            }
-            if (sr) acc = VADD(acc, VLOAD_N(sr + ow, cnt));
-            if (act == RT_ACT_RELU) acc = VMAX(acc, lo);
-            else if (act == RT_ACT_CLIP) acc = VMIN(VMAX(acc, lo), hi);
-            VSTORE_N(yr + ow, acc, cnt);
-        }
-        if (act != RT_ACT_NONE && act != RT_ACT_RELU && act != RT_ACT_CLIP)
-            rt_act_apply(&n->act, yr, OW);
+        if (nr == 2) dw_s2_rows(&f, r, lim, yr, sr, d0, 2);
+        else dw_s2_rows(&f, r, lim, yr, sr, d0, 1);
+        if (f.act != RT_ACT_NONE && f.act != RT_ACT_RELU && f.act != RT_ACT_CLIP)
+            rt_act_apply(&n->act, yr, nr * OW);
     }
 }
 
