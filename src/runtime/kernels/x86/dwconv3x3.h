@@ -487,12 +487,22 @@ static inline __attribute__((always_inline)) void dw_s2(const dw_job *j, int64_t
 }
 
 /* d0 = -pl is the d of tap kx = 0; one instance per left pad so the taps are fixed */
+/* Planes per stride-2 task: small planes are grouped so that thread tasks are not tiny. */
+static int64_t dw_s2_group(const rt_conv_params *q) {
+    int64_t g = 4096 / (q->in[1] * q->in[2] > 0 ? q->in[1] * q->in[2] : 1);
+    return g < 1 ? 1 : g;
+}
+
 static void dw_task_s2(void *user, int64_t task, int32_t thread) {
     const dw_job *j = user;
     const rt_conv_params *q = j->n->params;
-    if (q->pad0[2] == 0) dw_s2(j, task, thread, 0);
-    else if (q->pad0[2] == 1) dw_s2(j, task, thread, -1);
-    else dw_s2(j, task, thread, -2);
+    int64_t g = dw_s2_group(q), p0 = task * g, p1 = p0 + g;
+    if (p1 > q->N * q->C) p1 = q->N * q->C;
+    for (int64_t p = p0; p < p1; p++) {
+        if (q->pad0[2] == 0) dw_s2(j, p, thread, 0);
+        else if (q->pad0[2] == 1) dw_s2(j, p, thread, -1);
+        else dw_s2(j, p, thread, -2);
+    }
 }
 
 static int dw_flat(const rt_conv_params *q) {
@@ -521,6 +531,10 @@ static void dw_run(const rt_node *n, const rt_ctx *x) {
         rt_parallel_for(x, (q->N * q->C + group - 1) / group, dw_task_small, &j);
         return;
     }
-    rt_parallel_for(x, q->N * q->C,
-                    dw_flat(q) ? dw_task_flat : q->stride[2] == 2 ? dw_task_s2 : dw_task, &j);
+    if (q->stride[2] == 2 && !dw_flat(q)) {
+        int64_t g = dw_s2_group(q);
+        rt_parallel_for(x, (q->N * q->C + g - 1) / g, dw_task_s2, &j);
+        return;
+    }
+    rt_parallel_for(x, q->N * q->C, dw_flat(q) ? dw_task_flat : dw_task, &j);
 }
