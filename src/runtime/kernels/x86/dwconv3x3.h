@@ -487,6 +487,70 @@ static inline __attribute__((always_inline)) void dw_s2(const dw_job *j, int64_t
 }
 
 /* d0 = -pl is the d of tap kx = 0; one instance per left pad so the taps are fixed */
+#ifdef DW_S2_PACKED
+/* Stride 2 with W <= VL and OW <= VL / 2 (MobileNet's 14 -> 7): two output rows per vector,
+ * row oh in lanes 0.. and row oh + 1 in lanes VL / 2..; tap row ky is input rows
+ * 2 oh - pt + ky and that + 2, one load each, split into even / odd columns by one permute
+ * each, shifted within the halves for d = -2, -1, 2. The two rows are then made contiguous
+ * for the residual, activation and store. (AVX-512 only: DW_S2_PACKED, DW_HALF_UP,
+ * DW_HALF_DOWN, DW_PACK.) */
+static void dw_s2_packed(const dw_job *j, int64_t p, float *zero) {
+    const rt_node *n = j->n;
+    const rt_conv_params *q = n->params;
+    const int64_t H = q->in[1], W = q->in[2], OH = q->out[1], OW = q->out[2];
+    const int64_t pt = q->pad0[1], HW = H * W;
+    const int d0 = (int)-q->pad0[2];
+    const int64_t c = p % q->C;
+    const float *x = (const float *)n->in[0]->data + p * q->in_sp;
+    float *y = (float *)n->out[0]->data + p * q->out_sp;
+    const float *sum = n->sum ? (const float *)n->sum->data + p * q->out_sp : NULL;
+    const float *w = (const float *)n->in[1]->data + c * 9;
+    V wv[9];
+    for (int k = 0; k < 9; k++) wv[k] = VSET1(w[k]);
+    const V vb = VSET1(q->has_bias && n->in[2] ? ((const float *)n->in[2]->data)[c] : 0.0f);
+    const int act = n->act.kind;
+    const V lo = VSET1(act == RT_ACT_RELU ? 0.0f : n->act.alpha), hi = VSET1(n->act.beta);
+    /* half-lane i holds column 2 i (even) or 2 i + 1 (odd): zero those >= W */
+    const int ne = (int)((W + 1) / 2), no = (int)(W / 2);
+    const VM me = VMASK(0, ne) | (VM)(VMASK(0, ne) << (VL / 2));
+    const VM mo = VMASK(0, no) | (VM)(VMASK(0, no) << (VL / 2));
+    const VI pack = DW_PACK((int)OW);
+    for (int64_t oh = 0; oh < OH; oh += 2) {
+        const int nr = OH - oh >= 2 ? 2 : 1;
+        V acc = vb;
+        for (int ky = 0; ky < 3; ky++) {
+            V ab[2];
+            for (int h = 0; h < 2; h++) {
+                int64_t ih = 2 * oh - pt + ky + 2 * h;
+                if (ih < 0 || ih >= H || h >= nr) ab[h] = VLOAD(zero);
+                else if (ih * W + VL <= HW) ab[h] = VLOAD(x + ih * W);
+                else ab[h] = VLOAD_M(x + ih * W, dw_cols(0, W));
+            }
+            V e = VEVEN_Z(ab[0], ab[1], me), o = VODD_Z(ab[0], ab[1], mo);
+            for (int kx = 0; kx < 3; kx++) {
+                V t;
+                switch (d0 + kx) {
+                case -2: t = DW_HALF_UP(e); break;
+                case -1: t = DW_HALF_UP(o); break;
+                case 0: t = e; break;
+                case 1: t = o; break;
+                default: t = DW_HALF_DOWN(e);
+                }
+                acc = VFMA(t, wv[3 * ky + kx], acc);
+            }
+        }
+        int64_t cnt = nr * OW;
+        acc = VPERM(pack, acc);
+        if (sum) acc = VADD(acc, VLOAD_N(sum + oh * OW, cnt));
+        if (act == RT_ACT_RELU) acc = VMAX(acc, lo);
+        else if (act == RT_ACT_CLIP) acc = VMIN(VMAX(acc, lo), hi);
+        VSTORE_N(y + oh * OW, acc, cnt);
+        if (act != RT_ACT_NONE && act != RT_ACT_RELU && act != RT_ACT_CLIP)
+            rt_act_apply(&n->act, y + oh * OW, cnt);
+    }
+}
+#endif
+
 /* Planes per stride-2 task: small planes are grouped so that thread tasks are not tiny. */
 static int64_t dw_s2_group(const rt_conv_params *q) {
     int64_t g = 4096 / (q->in[1] * q->in[2] > 0 ? q->in[1] * q->in[2] : 1);
@@ -498,6 +562,14 @@ static void dw_task_s2(void *user, int64_t task, int32_t thread) {
     const rt_conv_params *q = j->n->params;
     int64_t g = dw_s2_group(q), p0 = task * g, p1 = p0 + g;
     if (p1 > q->N * q->C) p1 = q->N * q->C;
+#ifdef DW_S2_PACKED
+    if (q->in[2] <= VL && q->out[2] <= VL / 2) {
+        float *zero = rt_scratch(j->x, thread);
+        memset(zero, 0, (size_t)VL * sizeof *zero);
+        for (int64_t p = p0; p < p1; p++) dw_s2_packed(j, p, zero);
+        return;
+    }
+#endif
     for (int64_t p = p0; p < p1; p++) {
         if (q->pad0[2] == 0) dw_s2(j, p, thread, 0);
         else if (q->pad0[2] == 1) dw_s2(j, p, thread, -1);

@@ -65,6 +65,23 @@ static inline __m512 dw_odd_z(__m512 a, __m512 b, __mmask16 m) {
     _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(cur), _mm512_castps_si512(prev), 15))
 #define VDOWN1(cur, next)                                                                          \
     _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(next), _mm512_castps_si512(cur), 1))
+/* stride 2, W <= 16: two output rows per vector (see dw_s2_packed) */
+#define DW_S2_PACKED 1
+/* within each 8-lane half: lane i = v[i - 1], lane 0 = 0; lane i = v[i + 1], lane 7 = 0 */
+#define DW_HALF_UP(v)                                                                              \
+    _mm512_maskz_permutexvar_ps(                                                                   \
+        0xFEFE, _mm512_setr_epi32(0, 0, 1, 2, 3, 4, 5, 6, 8, 8, 9, 10, 11, 12, 13, 14), v)
+#define DW_HALF_DOWN(v)                                                                            \
+    _mm512_maskz_permutexvar_ps(                                                                   \
+        0x7F7F, _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 7, 9, 10, 11, 12, 13, 14, 15, 15), v)
+/* lanes 0..ow-1 and 8..8+ow-1 moved to 0..2 ow-1 */
+static inline __m512i dw_pack(int ow) {
+    const __m512i i = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    return _mm512_mask_add_epi32(i, _mm512_cmpge_epi32_mask(i, _mm512_set1_epi32(ow)), i,
+                                 _mm512_set1_epi32(8 - ow));
+}
+#define DW_PACK(ow) dw_pack(ow)
+#define VPERM(idx, v) _mm512_permutexvar_ps(idx, v)
 
 #include "dwconv3x3.h"
 
