@@ -1,19 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* Depthwise 3x3 conv (group == C == M, stride 1 or 2, dilation 1, pads 0..2), NCHW, written
  * once over a small vector abstraction and included by dwconv3x3_avx2.c and dwconv3x3_avx512.c,
- * which define before including it:
- *   V, VL, VLOAD, VSET1, VFMA, VADD, VMAX, VMIN, VLOAD_N, VSTORE_N (first cnt lanes),
- *   VM (a lane mask), VMASK(lo, hi) (lanes lo <= i < hi, any ints), VLOAD_M(p, m) (masked
- *   lanes read, others 0; masked-off lanes never fault), VEVEN(a, b) / VODD(a, b) (the even /
- *   odd lanes of the 2 VL floats a:b, in order).
- *
- * A task is one (image, channel). Output rows read the input in place: a row above or below
- * the image reads a zeroed row in the thread's scratch instead, interior vectors use plain
- * unaligned loads, and the first and last vectors of a row use masked loads whose lanes
- * outside [0, W) read 0 (the padding). Stride 2 loads 2 VL consecutive floats per tap row and
- * splits them into even / odd columns in registers. Bias, residual and ReLU / Clip are applied
- * in registers; other activations run over the finished row. Every output element sums its
- * nine taps in one fixed order, so results do not depend on the thread count. */
+ * which define the vector types and operations used below (V, VL, VM, VI, VLOAD, VLOAD_M, ...;
+ * see those files). Three paths, all reading the input in place or from scratch copies:
+ *   - stride 1 with left + right pad == 2 (every "same" conv): dw_task_flat / dw_task_small,
+ *     the plane as one flat run of vectors across row ends;
+ *   - other stride-1 pads: dw_task, row by row;
+ *   - stride 2: dw_task_s2, two output rows per pass, columns split into even / odd lanes in
+ *     registers (AVX-512, W <= 16: two output rows per vector).
+ * Masked loads are slow on Zen 4, so interior vectors use plain loads and mask on the FMAs or
+ * permutes; only vectors at a plane's first and last rows use masked loads (their lanes
+ * outside the image read 0, the padding). Bias, residual and ReLU / Clip are applied in
+ * registers, other activations over the finished output. Every output element sums its nine
+ * taps in one fixed order, whatever the path, the task split or the thread count. */
 #include "../../ops/nn.h"
 
 #include <string.h>
@@ -52,32 +51,16 @@ typedef struct dw_job {
         acc = VFMA(VLOAD_M(dw_at(r, (c) + 2), m2), wc, acc);                                   \
     } while (0)
 
-/* stride 2: columns c, c + 2, ... (a), c + 1, c + 3, ... (b), c + 2, c + 4, ... (e) */
-#define DW_TAPS3_S2(acc, r, c, wa, wb, wc)                                                     \
-    do {                                                                                       \
-        V lo_ = VLOAD((r) + (c)), hi_ = VLOAD((r) + (c) + VL);                                 \
-        V lo2_ = VLOAD((r) + (c) + 2), hi2_ = VLOAD((r) + (c) + 2 + VL);                       \
-        acc = VFMA(VEVEN(lo_, hi_), wa, acc);                                                  \
-        acc = VFMA(VODD(lo_, hi_), wb, acc);                                                   \
-        acc = VFMA(VEVEN(lo2_, hi2_), wc, acc);                                                \
-    } while (0)
-
-#define DW_TAPS3_S2M(acc, r, c, ma, mb, mc, md, wa, wb, wc)                                    \
-    do {                                                                                       \
-        V lo_ = VLOAD_M(dw_at(r, (c)), ma), hi_ = VLOAD_M(dw_at(r, (c) + VL), mb);             \
-        V lo2_ = VLOAD_M(dw_at(r, (c) + 2), mc), hi2_ = VLOAD_M(dw_at(r, (c) + 2 + VL), md);   \
-        acc = VFMA(VEVEN(lo_, hi_), wa, acc);                                                  \
-        acc = VFMA(VODD(lo_, hi_), wb, acc);                                                   \
-        acc = VFMA(VEVEN(lo2_, hi2_), wc, acc);                                                \
-    } while (0)
-
+/* Stride 1 with other pads (OW != W): one output row at a time; interior vectors use plain
+ * loads, a row's first and last vectors masked loads, and rows above or below the image read a
+ * zeroed row in the thread's scratch. */
 static void dw_task(void *user, int64_t task, int32_t thread) {
     const dw_job *j = user;
     const rt_node *n = j->n;
     const rt_conv_params *q = n->params;
     int64_t c = task % q->C;
     const int64_t H = q->in[1], W = q->in[2], OH = q->out[1], OW = q->out[2];
-    const int64_t pt = q->pad0[1], pl = q->pad0[2], st = q->stride[2];
+    const int64_t pt = q->pad0[1], pl = q->pad0[2];
     const float *x = (const float *)n->in[0]->data + task * q->in_sp;
     float *y = (float *)n->out[0]->data + task * q->out_sp;
     const float *sum = n->sum ? (const float *)n->sum->data + task * q->out_sp : NULL;
@@ -94,7 +77,7 @@ static void dw_task(void *user, int64_t task, int32_t thread) {
     for (int64_t oh = 0; oh < OH; oh++) {
         const float *r[3];
         for (int ky = 0; ky < 3; ky++) {
-            int64_t ih = oh * st - pt + ky;
+            int64_t ih = oh - pt + ky;
             r[ky] = ih >= 0 && ih < H ? x + ih * W : zero;
         }
         const float *r0 = r[0], *r1 = r[1], *r2 = r[2];
@@ -103,31 +86,16 @@ static void dw_task(void *user, int64_t task, int32_t thread) {
         for (int64_t ow = 0; ow < OW; ow += VL) {
             int64_t cnt = OW - ow < VL ? OW - ow : VL;
             V acc = vb;
-            if (st == 1) {
-                int64_t c0 = ow - pl; /* input column of lane 0, tap kx = 0 */
-                if (c0 >= 0 && c0 + VL + 2 <= W) {
-                    DW_TAPS3(acc, r0, c0, w0, w1, w2);
-                    DW_TAPS3(acc, r1, c0, w3, w4, w5);
-                    DW_TAPS3(acc, r2, c0, w6, w7, w8);
-                } else {
-                    VM m0 = dw_cols(c0, W), m1 = dw_cols(c0 + 1, W), m2 = dw_cols(c0 + 2, W);
-                    DW_TAPS3_M(acc, r0, c0, m0, m1, m2, w0, w1, w2);
-                    DW_TAPS3_M(acc, r1, c0, m0, m1, m2, w3, w4, w5);
-                    DW_TAPS3_M(acc, r2, c0, m0, m1, m2, w6, w7, w8);
-                }
+            int64_t c0 = ow - pl; /* input column of lane 0, tap kx = 0 */
+            if (c0 >= 0 && c0 + VL + 2 <= W) {
+                DW_TAPS3(acc, r0, c0, w0, w1, w2);
+                DW_TAPS3(acc, r1, c0, w3, w4, w5);
+                DW_TAPS3(acc, r2, c0, w6, w7, w8);
             } else {
-                int64_t c0 = 2 * ow - pl;
-                if (c0 >= 0 && c0 + 2 * VL + 2 <= W) {
-                    DW_TAPS3_S2(acc, r0, c0, w0, w1, w2);
-                    DW_TAPS3_S2(acc, r1, c0, w3, w4, w5);
-                    DW_TAPS3_S2(acc, r2, c0, w6, w7, w8);
-                } else {
-                    VM ma = dw_cols(c0, W), mb = dw_cols(c0 + VL, W);
-                    VM mc = dw_cols(c0 + 2, W), md = dw_cols(c0 + 2 + VL, W);
-                    DW_TAPS3_S2M(acc, r0, c0, ma, mb, mc, md, w0, w1, w2);
-                    DW_TAPS3_S2M(acc, r1, c0, ma, mb, mc, md, w3, w4, w5);
-                    DW_TAPS3_S2M(acc, r2, c0, ma, mb, mc, md, w6, w7, w8);
-                }
+                VM m0 = dw_cols(c0, W), m1 = dw_cols(c0 + 1, W), m2 = dw_cols(c0 + 2, W);
+                DW_TAPS3_M(acc, r0, c0, m0, m1, m2, w0, w1, w2);
+                DW_TAPS3_M(acc, r1, c0, m0, m1, m2, w3, w4, w5);
+                DW_TAPS3_M(acc, r2, c0, m0, m1, m2, w6, w7, w8);
             }
             if (sr) acc = VADD(acc, VLOAD_N(sr + ow, cnt));
             if (act == RT_ACT_RELU) acc = VMAX(acc, lo);

@@ -23,14 +23,6 @@
 #define VM __mmask16
 #define VMASK(lo, hi) ((__mmask16)(((1u << (hi)) - 1u) & ~((1u << (lo)) - 1u)))
 #define VLOAD_M(p, m) _mm512_maskz_loadu_ps(m, p)
-static inline __m512 dw_even(__m512 a, __m512 b) {
-    const __m512i i = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    return _mm512_permutex2var_ps(a, i, b);
-}
-static inline __m512 dw_odd(__m512 a, __m512 b) {
-    const __m512i i = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    return _mm512_permutex2var_ps(a, i, b);
-}
 #define VMAND(a, b) ((__mmask16)((a) & (b)))
 #define VI __m512i
 #define VI_SET1(v) _mm512_set1_epi32(v)
@@ -47,8 +39,6 @@ static inline __m512 dw_odd(__m512 a, __m512 b) {
 /* lanes outside m keep acc (the tap is skipped) */
 #define VFMA_M(a, b, acc, m) _mm512_mask3_fmadd_ps(a, b, acc, m)
 #define VMUL_M(a, b, m) _mm512_maskz_mul_ps(m, a, b)
-#define VEVEN(a, b) dw_even(a, b)
-#define VODD(a, b) dw_odd(a, b)
 /* even / odd lanes of a:b, lanes outside m zero */
 static inline __m512 dw_even_z(__m512 a, __m512 b, __mmask16 m) {
     const __m512i i = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
