@@ -298,8 +298,8 @@ static void dw_task_flat(void *user, int64_t task, int32_t thread) {
         chi[kx] = (int)(W + pl - kx < W ? W + pl - kx : W);
     }
     /* interior: full vectors [ms, me) whose taps all lie in image rows and whose loads stay
-     * inside the plane */
-    int64_t mid0 = pt * W + pl, mid1 = (H + pt - 2) * W + (pl < 1 ? pl - 1 : 0);
+     * inside the plane: vector i reads x[i - pt W - pl ..] up to x[i + VL + (2 - pt) W - pl + 1] */
+    int64_t mid0 = pt * W + pl, mid1 = (H + pt - 2) * W + pl - 2;
     if (mid1 > np) mid1 = np;
     int64_t ms = (mid0 + VL - 1) / VL * VL, me = ms;
     if (mid1 - ms >= VL) me = ms + (mid1 - ms) / VL * VL;
