@@ -435,6 +435,7 @@ static inline __attribute__((always_inline)) void dw_s2(const dw_job *j, int64_t
     f.hi = VSET1(n->act.beta);
     f.W = W;
     f.OW = OW;
+    const int pf = n->in[0]->nbytes > ((size_t)2 << 20);
     for (int64_t oh = 0; oh < OH; oh += 2) {
         const int nr = OH - oh >= 2 ? 2 : 1;
         const float *r[5];
@@ -445,6 +446,11 @@ static inline __attribute__((always_inline)) void dw_s2(const dw_job *j, int64_t
             r[k] = in ? x + ih * W : zero;
             lim[k] = in ? HW - ih * W : W + 2 * VL;
         }
+        /* inputs larger than L2 stream from L3 or memory: fetch the rows 4 pairs ahead */
+        if (pf)
+            for (int64_t ih = 2 * oh - pt + 9; ih < 2 * oh - pt + 13 && ih < H; ih++)
+                for (int64_t k = 0; k < W; k += 64 / (int64_t)sizeof(float))
+                    _mm_prefetch((const char *)(x + ih * W + k), _MM_HINT_T0);
         float *yr = y + oh * OW;
         const float *sr = sum ? sum + oh * OW : NULL;
         if (nr == 2) dw_s2_rows(&f, r, lim, yr, sr, d0, 2);
