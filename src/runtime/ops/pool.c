@@ -661,7 +661,8 @@ static const rt_op ops[] = {
 
 static const rt_kernel *const kernels[] = {
     &rt_k_pool_ref, &rt_k_resize_ref, &rt_k_softmax_ref, &rt_k_reduce_ref, &rt_k_qdq_ref,
-    &rt_k_pool2d_avx2, &rt_k_qlinear_ref, &rt_k_qlinear_conv_avx512,
+    &rt_k_pool2d_avx2, &rt_k_gavgpool_avx2, &rt_k_gavgpool_avx512, &rt_k_qlinear_ref,
+    &rt_k_qlinear_conv_avx512,
 };
 
 const rt_family rt_family_pool = {ops, RT_COUNT(ops), kernels, RT_COUNT(kernels)};

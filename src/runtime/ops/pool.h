@@ -90,7 +90,7 @@ ac_status rt_infer_arg(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_qdq(rt_plan *p, rt_node *n, ac_diag *d);
 
 /* kernels (kernels/ref/pool.c, resize.c, softmax.c, reduce.c, qdq.c) */
-extern const rt_kernel rt_k_pool2d_avx2;
+extern const rt_kernel rt_k_pool2d_avx2, rt_k_gavgpool_avx2, rt_k_gavgpool_avx512;
 extern const rt_kernel rt_k_pool_ref, rt_k_resize_ref, rt_k_softmax_ref, rt_k_reduce_ref,
     rt_k_qdq_ref;
 

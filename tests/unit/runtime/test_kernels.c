@@ -8,6 +8,7 @@
  * also give bit-identical results with 1 and 3 threads. */
 #include "check_util.h"
 #include "ops/nn.h"
+#include "ops/pool.h"
 #include "plan.h"
 
 #include <math.h>
@@ -31,6 +32,7 @@ typedef struct kcase {
     int64_t xdims[6];
     int32_t xrank;
     const char *op;
+    const rt_family *family; /* NULL: rt_family_nn */
 } kcase;
 
 static ac_value *new_input(kcase *c, int32_t rank, const int64_t *dims) {
@@ -134,10 +136,13 @@ static void check_case(kcase *c, rt_act act, int with_sum, const char *what) {
         n->sum = &sum;
     }
     n->act = act;
+    /* kernels for c->op, or for any op ("*") whose score takes this node */
+    const rt_family *f = c->family ? c->family : &rt_family_nn;
+#define FOR_OP(k) (!strcmp((k)->op, c->op) || (!strcmp((k)->op, "*") && (k)->score))
     const rt_kernel *ref = NULL;
-    const rt_family *f = &rt_family_nn;
-    for (int i = 0; i < f->n_kernels; i++)
-        if (f->kernels[i]->isa == AC_ISA_REF && !strcmp(f->kernels[i]->op, c->op))
+    for (int i = 0; i < f->n_kernels && !ref; i++)
+        if (f->kernels[i]->isa == AC_ISA_REF && FOR_OP(f->kernels[i]) &&
+            (!f->kernels[i]->score || f->kernels[i]->score(n) > 0))
             ref = f->kernels[i];
     ck_assert_ptr_nonnull(ref);
     float *want = run_kernel(p, n, ref, 3, what);
@@ -145,7 +150,7 @@ static void check_case(kcase *c, rt_act act, int with_sum, const char *what) {
     const rt_kernel *best = rt_choose_kernel(n, have);
     for (int i = 0; i < f->n_kernels; i++) {
         const rt_kernel *k = f->kernels[i];
-        if (k == ref || strcmp(k->op, c->op) || k->isa > have) continue;
+        if (k == ref || !FOR_OP(k) || k->isa > have) continue;
         if (k->score && k->score(n) <= 0) continue;
         float *got = run_kernel(p, n, k, 3, what);
         double e = nmse(got, want, n->out[0]->numel);
@@ -160,6 +165,7 @@ static void check_case(kcase *c, rt_act act, int with_sum, const char *what) {
         free(got);
         n_kernel_runs++;
     }
+#undef FOR_OP
     n_checked++;
     free(want);
     free(sdata);
@@ -412,11 +418,86 @@ START_TEST(gemm_matmul_kernels_match_ref) {
 }
 END_TEST
 
+/* Depthwise 3x3 (the x86 dwconv3x3 kernels): every width 1..40 (row tails, planes narrower
+ * than a vector, stride 2 with odd sizes), the pads those kernels take (0, 1, 2 per side,
+ * asymmetric), MobileNet-sized planes (interior fast paths), batch 2, residuals and every fused
+ * activation (act_for cycles through them, idx % 2 adds a residual). */
+START_TEST(dwconv_kernels_match_ref) {
+    static const conv_cfg dw[] = {
+        {{1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1}},
+        {{1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {1, 1, 1, 1}},
+        {{1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 0, 1, 1}}, /* TF SAME, stride 2 */
+        {{1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0, 0}},
+        {{1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 2, 2, 0}}, /* left 2, right 0 */
+        {{1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {2, 0, 0, 2}}, /* left 0, right 2 */
+        {{1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {2, 1, 0, 2}},
+        {{1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {2, 0, 1, 2}},
+        {{1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {1, 2, 2, 1}},
+    };
+    const int ncfg = (int)(sizeof dw / sizeof dw[0]);
+    int idx = 0;
+    for (int64_t w = 1; w <= 40; w++)
+        for (int k = 0; k < ncfg; k++) {
+            int64_t sp[3] = {1, 1 + (w * 5 + k) % 11, w};
+            int64_t C = (w + k) % 3 ? 3 : 17;
+            conv_case(0, 1 + (idx % 4 == 0), C, C, C, 2, sp, &dw[k], idx);
+            idx++;
+        }
+    /* MobileNet planes, fewer channels: long interiors, full vectors, tails */
+    static const int64_t big[][3] = {{1, 112, 112}, {1, 56, 56}, {1, 28, 28}, {1, 14, 14},
+                                     {1, 7, 7}, {1, 33, 65}, {1, 64, 64}};
+    for (int b = 0; b < (int)(sizeof big / sizeof big[0]); b++)
+        for (int k = 0; k < 3; k++) {
+            conv_case(0, 1 + (idx % 4 == 0), 2 + b, 2 + b, 2 + b, 2, big[b], &dw[k], idx);
+            idx++;
+        }
+    printf("kernels: %d depthwise cases\n", idx);
+}
+END_TEST
+
+/* GlobalAveragePool: spatial 1, below / at / above a vector, 7x7, 13x17, a plane long enough
+ * for several float blocks, 1-D and 3-D inputs, N = 2, C not a multiple of 16. */
+static void gap_case(int32_t rank, const int64_t *dims) {
+    kcase c = {0};
+    c.op = "GlobalAveragePool";
+    c.family = &rt_family_pool;
+    ac_diag d = {0};
+    ck_assert_int_eq(ac_graph_new("k", &c.g, &d), AC_OK);
+    ac_value *x = new_input(&c, rank, dims), *y;
+    ck_assert_int_eq(ac_graph_new_value(c.g, "y", &y, &d), AC_OK);
+    ck_assert_int_eq(ac_graph_add_output(c.g, y, &d), AC_OK);
+    ac_node *node;
+    ck_assert_int_eq(ac_graph_add_node(c.g, c.op, "", "n", 1, &x, 1, &y, &node, &d), AC_OK);
+    char what[200];
+    snprintf(what, sizeof what, "GlobalAveragePool rank %d dims %lld,%lld,%lld,%lld,%lld",
+             (int)rank, (long long)dims[0], (long long)dims[1], (long long)(rank > 2 ? dims[2] : 0),
+             (long long)(rank > 3 ? dims[3] : 0), (long long)(rank > 4 ? dims[4] : 0));
+    check_case(&c, (rt_act){RT_ACT_NONE, 0, 0}, 0, what);
+}
+
+START_TEST(global_pool_kernels_match_ref) {
+    static const int64_t hw[][2] = {{1, 1}, {1, 7}, {3, 5}, {4, 4}, {1, 17}, {7, 7}, {13, 17},
+                                    {5, 33}, {128, 130}};
+    static const int64_t nc[][2] = {{1, 1}, {1, 16}, {2, 37}, {1, 1280}};
+    for (int i = 0; i < (int)(sizeof hw / sizeof hw[0]); i++)
+        for (int j = 0; j < 4; j++) {
+            if (hw[i][0] * hw[i][1] * nc[j][0] * nc[j][1] > 2000000) continue;
+            int64_t dims[4] = {nc[j][0], nc[j][1], hw[i][0], hw[i][1]};
+            gap_case(4, dims);
+        }
+    int64_t d3[3] = {2, 5, 19}, d5[5] = {2, 3, 4, 5, 6};
+    gap_case(3, d3);
+    gap_case(5, d5);
+}
+END_TEST
+
 Suite *ac_test_runtime_kernels_suite(void) {
     Suite *s = suite_create("kernels");
     TCase *tc = tcase_create("nn");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, conv_kernels_match_ref);
+    tcase_add_test(tc, dwconv_kernels_match_ref);
+    tcase_add_test(tc, global_pool_kernels_match_ref);
     tcase_add_test(tc, conv_transpose_kernels_match_ref);
     tcase_add_test(tc, gemm_matmul_kernels_match_ref);
     suite_add_tcase(s, tc);
