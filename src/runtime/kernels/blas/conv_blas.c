@@ -47,7 +47,7 @@ typedef struct conv_state {
 
 static int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
-static ac_status prepare_conv(rt_plan *p, rt_node *n, ac_diag *d) {
+static ac_status prepare_conv_split(rt_plan *p, rt_node *n, int own_gemm, ac_diag *d) {
     rt_blas_init();
     const rt_conv_params *q = n->params;
     conv_state *s = rt_plan_alloc(p, sizeof *s);
@@ -82,8 +82,12 @@ static ac_status prepare_conv(rt_plan *p, rt_node *n, ac_diag *d) {
     s->mblock = q->Mg;
     s->nmb = 1;
     /* Split output channels only as far as needed to give every thread a task: each split
-     * repeats the tile's im2col, and a lone thread gains nothing from it. */
-    int64_t want = rt_plan_threads(p);
+     * repeats the tile's im2col, and a lone thread gains nothing from it. Our GEMM computes
+     * every element the same way whatever rows it is given, so the split may follow the
+     * thread count; OpenBLAS's edge kernels sum in another order than its main kernel, so
+     * with it the split is fixed by the shape (as if for 4 threads), or the results would
+     * change with the thread count. */
+    int64_t want = own_gemm ? rt_plan_threads(p) : 4;
     while (q->N * q->group * s->ntiles * s->nmb < want && s->mblock >= 64) {
         s->mblock = round_up((s->mblock + 1) / 2, 16);
         s->nmb = (q->Mg + s->mblock - 1) / s->mblock;
@@ -91,6 +95,10 @@ static ac_status prepare_conv(rt_plan *p, rt_node *n, ac_diag *d) {
     n->kstate = s;
     n->scratch = s->pointwise ? 0 : (size_t)(s->Kg * s->tile) * sizeof(float);
     return AC_OK;
+}
+
+static ac_status prepare_conv(rt_plan *p, rt_node *n, ac_diag *d) {
+    return prepare_conv_split(p, n, 0, d);
 }
 
 /* Fills col[Kg, T] for output columns [col0, col0 + T) of one image and group. */
@@ -253,7 +261,7 @@ const rt_kernel rt_k_conv_blas = {"conv_blas", "Conv", AC_ISA_BLAS, score_conv, 
 /* The same tiling and im2col with the AVX-512 GEMM (no weight packing per call, epilogue in
  * registers). */
 static ac_status prepare_conv_avx512(rt_plan *p, rt_node *n, ac_diag *d) {
-    AC_TRY(prepare_conv(p, n, d));
+    AC_TRY(prepare_conv_split(p, n, 1, d));
     conv_state *s = n->kstate;
     s->gemm = rt_sgemm_avx512;
     s->copy_strided = rt_copy_strided_avx512;
