@@ -166,7 +166,7 @@ static inline __m512 fold16(const __m512 v[16]) {
                          _mm512_shuffle_f32x4(x[0], x[1], 0xDD));
 }
 
-/* Tail tile: mr rows x nt columns (mr * nt <= 16) of dot products over kc values of k, from A
+/* Tail tile: mr rows x nt columns (mr <= 8, mr * nt <= 16) of dot products over kc values of k, from A
  * rows and the gathered tail columns bt[j * KC_MAX + k]. Rows past `rows` repeat row 0 and are
  * dropped, so a kept sum is folded exactly as in a full tile. */
 static inline __attribute__((always_inline)) void
@@ -174,38 +174,66 @@ tail_tile(const int mr, const int nt, int rows, int64_t kc, const float *A, int6
           const float *bt, float *C, int64_t ldc, int first, int last, const rt_gemm_epi *ep,
           int64_t row0, int64_t col0) {
     __m512 acc[16];
-    const float *a[16];
+    const float *a[8];
 #pragma GCC unroll 16
     for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
-#pragma GCC unroll 16
+#pragma GCC unroll 8
     for (int i = 0; i < mr; i++) a[i] = A + (i < rows ? i : 0) * lda;
-    for (int64_t k = 0; k < kc; k += 16) {
-        __mmask16 m = kc - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (kc - k)) - 1u);
+    /* plain loads in the loop (masked loads are about twice as slow on Zen 4), the remainder
+     * of fewer than 16 k with masks; the masked-off lanes are zeros, so the sums are those of
+     * the same products */
+    int64_t k = 0;
+    for (; k + 16 <= kc; k += 16) {
         __m512 b[4];
 #pragma GCC unroll 4
-        for (int j = 0; j < nt; j++) b[j] = _mm512_maskz_loadu_ps(m, bt + j * KC_MAX + k);
-#pragma GCC unroll 16
+        for (int j = 0; j < nt; j++) b[j] = _mm512_loadu_ps(bt + j * KC_MAX + k);
+#pragma GCC unroll 8
         for (int i = 0; i < mr; i++) {
-            __m512 av = _mm512_maskz_loadu_ps(m, a[i] + k);
+            __m512 av = _mm512_loadu_ps(a[i] + k);
 #pragma GCC unroll 4
             for (int j = 0; j < nt; j++) acc[i * nt + j] = _mm512_fmadd_ps(av, b[j], acc[i * nt + j]);
         }
     }
-    float sums[16] __attribute__((aligned(64)));
-    _mm512_store_ps(sums, fold16(acc));
-    for (int i = 0; i < rows; i++) {
-        float *c = C + i * ldc;
-        const float *s = ep->sum ? ep->sum + (row0 + i) * ep->lds + col0 : NULL;
-        for (int j = 0; j < nt; j++) {
-            float v = first ? sums[i * nt + j] : c[j] + sums[i * nt + j];
-            if (last) {
-                if (ep->bias) v += ep->bias[row0 + i];
-                if (s) v += s[j];
-                if (ep->act) v = rt_act_scalar(ep->act, v);
-            }
-            c[j] = v;
+    if (k < kc) {
+        __mmask16 m = (__mmask16)((1u << (kc - k)) - 1u);
+        __m512 b[4];
+        for (int j = 0; j < nt; j++) b[j] = _mm512_maskz_loadu_ps(m, bt + j * KC_MAX + k);
+        for (int i = 0; i < mr; i++) {
+            __m512 av = _mm512_maskz_loadu_ps(m, a[i] + k);
+            for (int j = 0; j < nt; j++) acc[i * nt + j] = _mm512_fmadd_ps(av, b[j], acc[i * nt + j]);
         }
     }
+    /* Lane p = i * nt + j of the folded sums is C[i, j]: the epilogue runs on that vector,
+     * reading and writing C by gather/scatter (a per-element loop cost more than the dot
+     * products themselves when K is small). */
+    __m512 r = fold16(acc);
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i vnt = _mm512_set1_epi32(nt);
+    /* i = p / nt and j = p % nt for nt <= 4, without integer division */
+    __m512i vi = nt == 1 ? lane : nt == 2 ? _mm512_srli_epi32(lane, 1) : nt == 4 ? _mm512_srli_epi32(lane, 2)
+               : _mm512_srli_epi32(_mm512_mullo_epi32(lane, _mm512_set1_epi32(11)), 5); /* p / 3, p < 16 */
+    __m512i vj = _mm512_sub_epi32(lane, _mm512_mullo_epi32(vi, vnt));
+    __mmask16 mask = (__mmask16)((1u << (rows * nt)) - 1u);
+    __m512i ic = _mm512_add_epi32(_mm512_mullo_epi32(vi, _mm512_set1_epi32((int)ldc)), vj);
+    if (!first) r = _mm512_add_ps(r, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, ic, C, 4));
+    int simple = 1;
+    if (last) {
+        if (ep->bias) {
+            __m512 b = _mm512_maskz_loadu_ps((__mmask16)((1u << rows) - 1u), ep->bias + row0);
+            r = _mm512_add_ps(r, _mm512_permutexvar_ps(vi, b));
+        }
+        if (ep->sum) {
+            __m512i is = _mm512_add_epi32(_mm512_mullo_epi32(vi, _mm512_set1_epi32((int)ep->lds)), vj);
+            r = _mm512_add_ps(r, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, is,
+                                                          ep->sum + row0 * ep->lds + col0, 4));
+        }
+        simple = ep->act == NULL || ep->act->kind == RT_ACT_NONE ||
+                 ep->act->kind == RT_ACT_RELU || ep->act->kind == RT_ACT_CLIP;
+        if (simple && ep->act) r = act512(ep->act, r);
+    }
+    _mm512_mask_i32scatter_ps(C, mask, ic, r, 4);
+    if (!simple)
+        for (int i = 0; i < rows; i++) rt_act_apply(ep->act, C + i * ldc, nt);
 }
 
 /* Columns [n0, n0 + nt) (nt <= 4) of one K block, every row. */
@@ -215,13 +243,13 @@ static void tail_cols(int64_t M, int nt, int64_t kc, int64_t k0, const float *A,
     float bt[4 * KC_MAX] __attribute__((aligned(64)));
     for (int j = 0; j < nt; j++)
         for (int64_t k = 0; k < kc; k++) bt[j * KC_MAX + k] = B[(k0 + k) * ldb + n0 + j];
-    const int R = nt == 1 ? 16 : nt == 2 ? 8 : nt == 3 ? 5 : 4;
+    const int R = nt <= 2 ? 8 : nt == 3 ? 5 : 4; /* at most 8 weight rows: their pointers stay in registers */
     for (int64_t i0 = 0; i0 < M; i0 += R) {
         int rows = M - i0 < R ? (int)(M - i0) : R;
         const float *a = A + i0 * lda + k0;
         float *c = C + i0 * ldc + n0;
         switch (nt) {
-        case 1: tail_tile(16, 1, rows, kc, a, lda, bt, c, ldc, first, last, ep, i0, n0); break;
+        case 1: tail_tile(8, 1, rows, kc, a, lda, bt, c, ldc, first, last, ep, i0, n0); break;
         case 2: tail_tile(8, 2, rows, kc, a, lda, bt, c, ldc, first, last, ep, i0, n0); break;
         case 3: tail_tile(5, 3, rows, kc, a, lda, bt, c, ldc, first, last, ep, i0, n0); break;
         default: tail_tile(4, 4, rows, kc, a, lda, bt, c, ldc, first, last, ep, i0, n0); break;
@@ -246,6 +274,7 @@ void rt_sgemm_avx512(int64_t M, int64_t N, int64_t K, const float *A, int64_t ld
     }
     /* 1-4 columns past a multiple of 16 go to tail_cols (see the header comment) */
     int nt = N > 16 && N % 16 <= 4 ? (int)(N % 16) : 0;
+    if (ldc > (1 << 26) || (ep->sum && ep->lds > (1 << 26))) nt = 0; /* 32-bit gather offsets */
     int64_t Nv = N - nt;
     /* One narrow panel (N <= 64, the 7x7 layers): nothing to keep in L1 across panels, so K is
      * cut into few, even blocks (<= KC_MAX). Each weight row is then read in long sequential
