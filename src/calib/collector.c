@@ -4,6 +4,7 @@
 #include "calib_internal.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_MAX_TENSORS 65536
@@ -35,6 +36,7 @@ ac_status ac_calib_new(const ac_calib_opts *o, ac_calib **out, ac_diag *d) {
     c->nbins = r.nbins;
     c->max_tensors = r.max_tensors;
     c->max_file_bytes = r.max_file_bytes;
+    ac_calib_set_simd(c, 1);
     *out = c;
     return AC_OK;
 }
@@ -54,8 +56,20 @@ void ac_calib_free(ac_calib *c) {
     ac_free(c->tensors);
     ac_free(c->slots);
     ac_free(c->scratch);
+    ac_free(c->scratch32);
     ac_free(c->pmax);
     ac_free(c);
+}
+
+/* The AVX-512 kernel where the CPU has it, unless AC_ISA (the session's kernel cap, read the
+ * same way) names a lower level: ref, blas and avx2 keep the generic loops. */
+int ac_calib_set_simd(ac_calib *c, int on) {
+    if (on) {
+        const char *cap = getenv("AC_ISA");
+        if (cap && cap[0] && strcmp(cap, "auto") != 0 && strcmp(cap, "avx512") != 0) on = 0;
+    }
+    c->simd = on && ac_calib_have_avx512();
+    return c->simd;
 }
 
 void ac_calib_set_threadpool(ac_calib *c, ac_threadpool *pool) {
@@ -257,10 +271,12 @@ typedef struct bin_job {
     int32_t nbins;
     const float *x;
     int64_t per, n_samp, numel, tasks;
-    int nonneg, fast, fine;
+    int nonneg, fast, fine, simd;
+    int32_t top; /* |x| bin of the batch's max */
     float fa, fs;
     double da, ds;
-    uint64_t *scratch; /* tasks x 4 x nbins */
+    uint64_t *scratch; /* tasks x TASK_SCRATCH x nbins */
+    uint32_t *scratch32; /* simd: tasks x 4 x nbins */
     float *pmax;       /* tasks x n_samp */
 } bin_job;
 
@@ -282,7 +298,13 @@ static void bin_range(void *user, int64_t t, int32_t thread) {
             int64_t m = stop - e < CHUNK ? stop - e : CHUNK;
             const float *xs = j->x + e;
             float bmax;
-            if (j->nonneg) {
+            if (j->nonneg && j->simd && j->fast) {
+                /* the whole rest of the sample at once */
+                uint32_t *c32 = j->scratch32 + (size_t)t * 4 * (size_t)nbins;
+                bmax = ac_calib_count_nonneg_avx512(j->x + e, stop - e, j->fa, j->top, c32, nbins);
+                if (bmax > smax) smax = bmax;
+                break;
+            } else if (j->nonneg) {
                 /* ReLU/ReLU6 outputs pile into two bins (0 and the clip value): four counter
                  * copies keep the increments of one bin from waiting on each other */
                 bmax = abs_indices(xs, m, j->fast, j->fa, j->da, ia);
@@ -344,6 +366,14 @@ static ac_status bin_buffers(ac_calib *c, int64_t tasks, int64_t n_samp, ac_diag
         c->scratch = p;
         c->scratch_len = need;
     }
+    if (c->simd && need / TASK_SCRATCH * 4 > c->scratch32_len) {
+        size_t n32 = need / TASK_SCRATCH * 4;
+        uint32_t *p = ac_calloc(n32, sizeof *p);
+        if (!p) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory for histogram scratch");
+        ac_free(c->scratch32);
+        c->scratch32 = p;
+        c->scratch32_len = n32;
+    }
     size_t pneed = (size_t)(tasks * n_samp);
     if (pneed > c->pmax_len) {
         float *p = ac_malloc_array(pneed, sizeof *p);
@@ -353,6 +383,76 @@ static ac_status bin_buffers(ac_calib *c, int64_t tasks, int64_t n_samp, ac_diag
         c->pmax_len = pneed;
     }
     return AC_OK;
+}
+
+/* ---- folding a call's counts into the tensor ------------------------------------------------
+ * Sums of counter copies, in loops the compiler vectorises (restrict: the copies are disjoint
+ * rows of the scratch). Integer adds: exact in any order. */
+
+/* ha[b] += s0[b] + s1[b] + s2[b] + s3[b] for b < n; s0[b] keeps that sum, s1..s3 are zeroed. */
+AC_VECTOR_CLONES static void fold_sum4(uint64_t *restrict ha, uint64_t *restrict s0,
+                                       uint64_t *restrict s1, uint64_t *restrict s2,
+                                       uint64_t *restrict s3, int32_t n) {
+    for (int32_t b = 0; b < n; b++) {
+        uint64_t cnt = s0[b] + s1[b] + s2[b] + s3[b];
+        s0[b] = cnt;
+        s1[b] = s2[b] = s3[b] = 0;
+        ha[b] += cnt;
+    }
+}
+
+/* The same from the SIMD kernel's 32-bit copies c0..c3 (zeroed); s gets the sums. */
+AC_VECTOR_CLONES static void fold_sum4_u32(uint64_t *restrict ha, uint64_t *restrict s,
+                                           uint32_t *restrict c0, uint32_t *restrict c1,
+                                           uint32_t *restrict c2, uint32_t *restrict c3,
+                                           int32_t n) {
+    for (int32_t b = 0; b < n; b++) {
+        uint64_t cnt = (uint64_t)c0[b] + c1[b] + c2[b] + c3[b];
+        c0[b] = c1[b] = c2[b] = c3[b] = 0;
+        s[b] = cnt;
+        ha[b] += cnt;
+    }
+}
+
+/* hs[b >> k] += s[b] for b < n (signed bin of a non-negative |x| bin), zeroing s. */
+AC_VECTOR_CLONES static void fold_groups(uint64_t *restrict hs, uint64_t *restrict s, int32_t n,
+                                         int32_t k) {
+    if (k == 0) {
+        for (int32_t b = 0; b < n; b++) {
+            hs[b] += s[b];
+            s[b] = 0;
+        }
+    } else if (k == 1) {
+        int32_t b = 0;
+        for (; b + 1 < n; b += 2) {
+            hs[b >> 1] += s[b] + s[b + 1];
+            s[b] = s[b + 1] = 0;
+        }
+        if (b < n) {
+            hs[b >> 1] += s[b];
+            s[b] = 0;
+        }
+    } else {
+        for (int32_t b = 0; b < n; b++) {
+            hs[b >> k] += s[b];
+            s[b] = 0;
+        }
+    }
+}
+
+/* The one-pass signed layout: three rows of nbins counts in f0 and again in f1. f0's rows get
+ * the sums, f1 is zeroed, and ha[a] gets all three for a < n. */
+AC_VECTOR_CLONES static void fold_pairs(uint64_t *restrict ha, uint64_t *restrict f0,
+                                        uint64_t *restrict f1, int32_t nbins, int32_t n) {
+    for (int r = 0; r < 3; r++) {
+        uint64_t *restrict p = f0 + (size_t)r * (size_t)nbins, *restrict q = f1 + (size_t)r * (size_t)nbins;
+        for (int32_t a = 0; a < n; a++) {
+            uint64_t cnt = p[a] + q[a];
+            p[a] = cnt;
+            q[a] = 0;
+            ha[a] += cnt;
+        }
+    }
 }
 
 /* Adds samples x[0 .. n_samp * per) (finite, within [lo, hi], histograms already wide enough)
@@ -371,6 +471,10 @@ static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t 
     j.ds = ldexp(1.0, -r->signed_e);
     j.fa = (float)j.da;
     j.fs = (float)j.ds;
+    /* 32-bit copies: a task counts at most numel / tasks + 1 values per call */
+    j.simd = c->simd && j.numel / tasks + 1 < (int64_t)UINT32_MAX;
+    j.scratch32 = c->scratch32;
+    j.top = (int32_t)((double)hi * j.da);
     for (int64_t i = 0; i < tasks * n_samp; i++) c->pmax[i] = 0.0f;
     if (tasks > 1)
         ac_threadpool_run(c->pool, tasks, bin_range, &j);
@@ -389,32 +493,32 @@ static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t 
         for (int64_t t = 0; t < tasks; t++) {
             uint64_t *f0 = c->scratch + (size_t)t * TASK_SCRATCH * (size_t)nbins;
             uint64_t *f1 = f0 + 3 * (size_t)nbins;
+            fold_pairs(ha, f0, f1, nbins, a_hi + 1);
             for (int32_t a = 0; a <= a_hi; a++) {
-                uint64_t pc = f0[a] + f1[a], nc = f0[nbins + a] + f1[nbins + a],
-                         xc = f0[2 * nbins + a] + f1[2 * nbins + a];
-                f0[a] = f1[a] = f0[nbins + a] = f1[nbins + a] = 0;
-                f0[2 * nbins + a] = f1[2 * nbins + a] = 0;
-                ha[a] += pc + nc + xc;
-                hs[a >> k] += pc;
-                hs[-((a >> k) + 1)] += nc;
-                hs[-((a >> k) + ((a & mask) != 0))] += xc;
+                int32_t g = a >> k;
+                hs[g] += f0[a];
+                hs[-(g + 1)] += f0[nbins + a];
+                hs[-(g + ((a & mask) != 0))] += f0[2 * nbins + a];
+                f0[a] = f0[nbins + a] = f0[2 * nbins + a] = 0;
             }
         }
     }
     for (int64_t t = 0; t < tasks && !j.fine; t++) {
         uint64_t *sa0 = c->scratch + (size_t)t * TASK_SCRATCH * (size_t)nbins, *sa1 = sa0 + nbins;
         uint64_t *sa2 = sa0 + 2 * (size_t)nbins, *sa3 = sa0 + 3 * (size_t)nbins;
-        for (int32_t b = 0; b <= a_hi; b++) {
-            uint64_t cnt = sa0[b] + sa1[b];
-            sa0[b] = sa1[b] = 0;
-            if (nonneg) {
-                cnt += sa2[b] + sa3[b];
-                sa2[b] = sa3[b] = 0;
-                hs[b >> k] += cnt;
+        if (nonneg && j.simd && j.fast) {
+            uint32_t *c0 = c->scratch32 + (size_t)t * 4 * (size_t)nbins;
+            fold_sum4_u32(ha, sa0, c0, c0 + nbins, c0 + 2 * (size_t)nbins, c0 + 3 * (size_t)nbins,
+                          a_hi + 1);
+            fold_groups(hs, sa0, a_hi + 1, k);
+        } else if (nonneg) {
+            fold_sum4(ha, sa0, sa1, sa2, sa3, a_hi + 1);
+            fold_groups(hs, sa0, a_hi + 1, k);
+        } else {
+            for (int32_t b = 0; b <= a_hi; b++) {
+                ha[b] += sa0[b] + sa1[b];
+                sa0[b] = sa1[b] = 0;
             }
-            ha[b] += cnt;
-        }
-        if (!nonneg) {
             uint64_t *ss0 = sa1 + nbins + half, *ss1 = ss0 + nbins;
             int32_t s_lo = (int32_t)floor((double)lo * j.ds), s_hi = (int32_t)floor((double)hi * j.ds);
             for (int32_t b = s_lo; b <= s_hi; b++) {

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/* AVX-512 counting kernel for non-negative batches (ReLU/Clip outputs), built with AVX-512 flags
+ * (src/calib/CMakeLists.txt) and called only when the CPU and OS have them (collector.c).
+ *
+ * The generic loop costs one memory increment per element. After a ReLU or Clip(0, c) about
+ * half the values are exactly 0 (and a ReLU6 output may pile up at 6): they all land in bin 0 or
+ * in the batch's top bin, so here they are counted with a vector compare and a popcount, and
+ * only the other bin indices are compressed into a buffer and incremented one by one. Every
+ * count is the same integer the generic loop produces: bin indices are the same truncations of
+ * the same exact products, and counts are added, never estimated. */
+#include "calib_internal.h"
+
+#if defined(__x86_64__) && defined(__AVX512F__)
+#include <immintrin.h>
+
+#define BLOCK 512 /* indices compressed per block before they are counted */
+
+float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, int32_t top,
+                                   uint32_t *sa, int32_t nbins) {
+    uint32_t *sa1 = sa + nbins, *sa2 = sa1 + nbins, *sa3 = sa2 + nbins;
+    const __m512 vfa = _mm512_set1_ps(fa);
+    const __m512i absmask = _mm512_set1_epi32(0x7fffffff);
+    /* top == 0 would count bin 0 twice: -1 matches no index */
+    const __m512i vtop = _mm512_set1_epi32(top > 0 ? top : -1);
+    __m512i vmax = _mm512_setzero_si512();
+    uint32_t n_zero = 0, n_top = 0; /* m < 2^32 */
+    int32_t idx[BLOCK + 16];
+    for (int64_t e = 0; e < m; e += BLOCK) {
+        int64_t mb = m - e < BLOCK ? m - e : BLOCK;
+        const float *x = xs + e;
+        int32_t n = 0;
+        for (int64_t i = 0; i < mb; i += 16) {
+            __mmask16 live = mb - i >= 16 ? (__mmask16)0xffff
+                                          : (__mmask16)((1u << (mb - i)) - 1);
+            __m512i u = _mm512_and_si512(_mm512_maskz_loadu_epi32(live, x + i), absmask);
+            vmax = _mm512_max_epu32(vmax, u); /* masked-off lanes are 0: no effect */
+            __m512i b = _mm512_cvttps_epi32(_mm512_mul_ps(_mm512_castsi512_ps(u), vfa));
+            __mmask16 z = _mm512_mask_cmpeq_epi32_mask(live, b, _mm512_setzero_si512());
+            __mmask16 t = _mm512_mask_cmpeq_epi32_mask(live, b, vtop);
+            __mmask16 rest = (__mmask16)(live & ~(z | t));
+            n_zero += (uint32_t)__builtin_popcount(z);
+            n_top += (uint32_t)__builtin_popcount(t);
+            /* register-form compress + plain store: the memory form is slow on some cores */
+            _mm512_storeu_si512(idx + n, _mm512_maskz_compress_epi32(rest, b));
+            n += __builtin_popcount(rest);
+        }
+        /* four counter copies so increments of one bin do not wait on each other */
+        int32_t i = 0;
+        for (; i + 3 < n; i += 4) {
+            sa[idx[i]]++;
+            sa1[idx[i + 1]]++;
+            sa2[idx[i + 2]]++;
+            sa3[idx[i + 3]]++;
+        }
+        for (; i < n; i++)
+            sa[idx[i]]++;
+    }
+    sa[0] += n_zero;
+    if (top > 0) sa[top] += n_top;
+    uint32_t mx = _mm512_reduce_max_epu32(vmax);
+    float f;
+    __builtin_memcpy(&f, &mx, sizeof f);
+    return f;
+}
+
+int ac_calib_have_avx512(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+}
+#else
+float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, int32_t top,
+                                   uint32_t *sa, int32_t nbins) {
+    (void)xs, (void)m, (void)fa, (void)top, (void)sa, (void)nbins;
+    return 0.0f;
+}
+int ac_calib_have_avx512(void) { return 0; }
+#endif
