@@ -455,6 +455,26 @@ AC_VECTOR_CLONES static void fold_pairs(uint64_t *restrict ha, uint64_t *restric
     }
 }
 
+/* The usual case k = signed_e - abs_e = 1 of the fine fold, one pass per pair of |x| bins
+ * (2j, 2j + 1) instead of three scattered updates per bin: x >= 0 goes to signed bin j; x < 0
+ * inside either bin to -(j + 1); exactly -2j w to -j and exactly -(2j + 1) w to -(j + 1). Every
+ * signed bin is updated once. hs points at the signed histogram's zero bin. */
+static void fold_fine_k1(uint64_t *restrict ha, uint64_t *restrict hs, uint64_t *restrict f0,
+                         uint64_t *restrict f1, int32_t nbins, int32_t n) {
+    int32_t ng = (n + 1) / 2, n2 = 2 * ng; /* n2 <= nbins: nbins is even */
+    fold_pairs(ha, f0, f1, nbins, n2);
+    const uint64_t *p = f0, *q = f0 + nbins, *x = f0 + 2 * (size_t)nbins;
+    hs[0] += x[0];
+    for (int32_t g = 0; g < ng; g++) {
+        hs[g] += p[2 * g] + p[2 * g + 1];
+        uint64_t next = g + 1 < ng ? x[2 * g + 2] : 0;
+        hs[-(g + 1)] += q[2 * g] + q[2 * g + 1] + x[2 * g + 1] + next;
+    }
+    memset(f0, 0, (size_t)n2 * sizeof *f0);
+    memset(f0 + nbins, 0, (size_t)n2 * sizeof *f0);
+    memset(f0 + 2 * (size_t)nbins, 0, (size_t)n2 * sizeof *f0);
+}
+
 /* Adds samples x[0 .. n_samp * per) (finite, within [lo, hi], histograms already wide enough)
  * to r's histograms and avg accumulator; the buffers must be ready for `tasks`. */
 static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t per,
@@ -493,6 +513,10 @@ static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t 
         for (int64_t t = 0; t < tasks; t++) {
             uint64_t *f0 = c->scratch + (size_t)t * TASK_SCRATCH * (size_t)nbins;
             uint64_t *f1 = f0 + 3 * (size_t)nbins;
+            if (k == 1) {
+                fold_fine_k1(ha, hs, f0, f1, nbins, a_hi + 1);
+                continue;
+            }
             fold_pairs(ha, f0, f1, nbins, a_hi + 1);
             for (int32_t a = 0; a <= a_hi; a++) {
                 int32_t g = a >> k;

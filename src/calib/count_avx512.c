@@ -15,48 +15,62 @@
 
 #define BLOCK 512 /* indices compressed per block before they are counted */
 
+/* Bin indices of 16 values (lanes outside `live` read as 0.0), the running max of their bit
+ * patterns, per-lane counts of the top bin, and the indices of the other nonzero bins appended
+ * at idx + *n. */
+static inline void block16(const float *x, __mmask16 live, __m512 vfa, __m512i vtop,
+                           __m512i *vmax, __m512i *ntop, int32_t *idx, int32_t *n) {
+    const __m512i absmask = _mm512_set1_epi32(0x7fffffff);
+    __m512i u = _mm512_and_si512(_mm512_maskz_loadu_epi32(live, x), absmask);
+    *vmax = _mm512_max_epu32(*vmax, u);
+    __m512i b = _mm512_cvttps_epi32(_mm512_mul_ps(_mm512_castsi512_ps(u), vfa));
+    __mmask16 nz = _mm512_test_epi32_mask(b, b); /* dead lanes are 0 */
+    __mmask16 t = _mm512_mask_cmpeq_epi32_mask(nz, b, vtop);
+    __mmask16 rest = _mm512_mask_cmpneq_epi32_mask(nz, b, vtop);
+    *ntop = _mm512_mask_sub_epi32(*ntop, t, *ntop, _mm512_set1_epi32(-1));
+    /* register-form compress + plain store: the memory form is slow on some cores */
+    _mm512_storeu_si512(idx + *n, _mm512_maskz_compress_epi32(rest, b));
+    *n += __builtin_popcount(rest);
+}
+
 float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, int32_t top,
                                    uint32_t *sa, int32_t nbins) {
     uint32_t *sa1 = sa + nbins, *sa2 = sa1 + nbins, *sa3 = sa2 + nbins;
     const __m512 vfa = _mm512_set1_ps(fa);
-    const __m512i absmask = _mm512_set1_epi32(0x7fffffff);
-    /* top == 0 would count bin 0 twice: -1 matches no index */
+    /* top == 0 is bin 0, counted as the remainder: -1 matches no index */
     const __m512i vtop = _mm512_set1_epi32(top > 0 ? top : -1);
-    __m512i vmax = _mm512_setzero_si512();
-    uint32_t n_zero = 0, n_top = 0; /* m < 2^32 */
+    __m512i vmax = _mm512_setzero_si512(), ntop = _mm512_setzero_si512();
+    uint32_t n_rest = 0; /* m < 2^32 */
     int32_t idx[BLOCK + 16];
     for (int64_t e = 0; e < m; e += BLOCK) {
         int64_t mb = m - e < BLOCK ? m - e : BLOCK;
         const float *x = xs + e;
         int32_t n = 0;
-        for (int64_t i = 0; i < mb; i += 16) {
-            __mmask16 live = mb - i >= 16 ? (__mmask16)0xffff
-                                          : (__mmask16)((1u << (mb - i)) - 1);
-            __m512i u = _mm512_and_si512(_mm512_maskz_loadu_epi32(live, x + i), absmask);
-            vmax = _mm512_max_epu32(vmax, u); /* masked-off lanes are 0: no effect */
-            __m512i b = _mm512_cvttps_epi32(_mm512_mul_ps(_mm512_castsi512_ps(u), vfa));
-            __mmask16 z = _mm512_mask_cmpeq_epi32_mask(live, b, _mm512_setzero_si512());
-            __mmask16 t = _mm512_mask_cmpeq_epi32_mask(live, b, vtop);
-            __mmask16 rest = (__mmask16)(live & ~(z | t));
-            n_zero += (uint32_t)__builtin_popcount(z);
-            n_top += (uint32_t)__builtin_popcount(t);
-            /* register-form compress + plain store: the memory form is slow on some cores */
-            _mm512_storeu_si512(idx + n, _mm512_maskz_compress_epi32(rest, b));
-            n += __builtin_popcount(rest);
+        int64_t i = 0;
+        for (; i + 32 <= mb; i += 32) {
+            block16(x + i, 0xffff, vfa, vtop, &vmax, &ntop, idx, &n);
+            block16(x + i + 16, 0xffff, vfa, vtop, &vmax, &ntop, idx, &n);
         }
+        for (; i < mb; i += 16) {
+            __mmask16 live = mb - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (mb - i)) - 1);
+            block16(x + i, live, vfa, vtop, &vmax, &ntop, idx, &n);
+        }
+        n_rest += (uint32_t)n;
         /* four counter copies so increments of one bin do not wait on each other */
-        int32_t i = 0;
-        for (; i + 3 < n; i += 4) {
-            sa[idx[i]]++;
-            sa1[idx[i + 1]]++;
-            sa2[idx[i + 2]]++;
-            sa3[idx[i + 3]]++;
+        int32_t k = 0;
+        for (; k + 3 < n; k += 4) {
+            sa[idx[k]]++;
+            sa1[idx[k + 1]]++;
+            sa2[idx[k + 2]]++;
+            sa3[idx[k + 3]]++;
         }
-        for (; i < n; i++)
-            sa[idx[i]]++;
+        for (; k < n; k++)
+            sa[idx[k]]++;
     }
-    sa[0] += n_zero;
+    /* the lanes sum to at most m < 2^32: exact modulo 2^32 */
+    uint32_t n_top = (uint32_t)_mm512_reduce_add_epi32(ntop);
     if (top > 0) sa[top] += n_top;
+    sa[0] += (uint32_t)m - n_rest - n_top; /* bin 0: everything not counted elsewhere */
     uint32_t mx = _mm512_reduce_max_epu32(vmax);
     float f;
     __builtin_memcpy(&f, &mx, sizeof f);
