@@ -79,8 +79,16 @@ void ac_calib_tensor_view(const ac_calib_tensor *t, int32_t nbins, ac_calib_stat
  * floor(|x| * fa), any copy), and returns the max |x|. The caller keeps every copy's counts
  * below 2^32 (at most 2^32 - 1 elements between folds). `top` is the bin of the batch's max
  * (counted with a popcount like bin 0). Only call when ac_calib_have_avx512(). */
+typedef struct ac_calib_spec {
+    uint32_t max_raw; /* max of the raw bit patterns: > 0x80000000 means a negative value */
+    uint32_t min_abs; /* min of the bit patterns with the sign cleared */
+} ac_calib_spec;
+/* With `spec` (start it at {0, UINT32_MAX}), the caller may speculate: values need not be
+ * finite, non-negative or fit; bins are clamped to nbins - 1 so nothing is written outside the
+ * copies, and spec (max raw bits, min |x| bits) plus the returned max |x| say afterwards whether
+ * the counts are valid (else the caller zeroes the copies). */
 float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, int32_t top,
-                                   uint32_t *sa, int32_t nbins);
+                                   uint32_t *sa, int32_t nbins, ac_calib_spec *spec);
 /* The CPU and OS run AVX-512F code (0 on other architectures and compilers). */
 int ac_calib_have_avx512(void);
 

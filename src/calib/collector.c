@@ -301,7 +301,8 @@ static void bin_range(void *user, int64_t t, int32_t thread) {
             if (j->nonneg && j->simd && j->fast) {
                 /* the whole rest of the sample at once */
                 uint32_t *c32 = j->scratch32 + (size_t)t * 4 * (size_t)nbins;
-                bmax = ac_calib_count_nonneg_avx512(j->x + e, stop - e, j->fa, j->top, c32, nbins);
+                bmax = ac_calib_count_nonneg_avx512(j->x + e, stop - e, j->fa, j->top, c32, nbins,
+                                                    NULL);
                 if (bmax > smax) smax = bmax;
                 break;
             } else if (j->nonneg) {
@@ -559,6 +560,52 @@ static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t 
     }
 }
 
+/* The one-pass path for a tensor that has only ever been non-negative, with the SIMD kernel:
+ * count at the widths the tensor already has while finding the batch's extremes, instead of a
+ * separate pass for the extremes first. Valid when the batch turns out finite, non-negative
+ * and inside the current widths (the common case once a few images have been seen); then the
+ * widths would not have changed and the counts are those of the two-pass path. Otherwise the
+ * copies are zeroed, nothing has been recorded, and the caller takes the two-pass path (which
+ * reports any NaN or infinity). Returns whether the batch was recorded. */
+static int observe_speculative(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t per,
+                               int64_t n_samp) {
+    int32_t nbins = c->nbins, half = nbins / 2;
+    float fa = ldexpf(1.0f, -r->abs_e);
+    int32_t top = (int32_t)(r->max * fa); /* a guess: where this tensor's max has been */
+    uint32_t *c32 = c->scratch32;
+    ac_calib_spec spec = {0, UINT32_MAX};
+    uint32_t hi_bits = 0; /* compared as bits: a NaN maximum must not be skipped */
+    for (int64_t s = 0; s < n_samp; s++) {
+        float m = ac_calib_count_nonneg_avx512(x + s * per, per, fa, top, c32, nbins, &spec);
+        c->pmax[s] = m;
+        uint32_t mb;
+        memcpy(&mb, &m, sizeof mb);
+        if (mb > hi_bits) hi_bits = mb;
+    }
+    float hi;
+    memcpy(&hi, &hi_bits, sizeof hi);
+    int ok = spec.max_raw <= 0x80000000u && hi_bits < 0x7f800000u &&
+             (int64_t)(hi * fa) < nbins && ac_calib_signed_e_for(hi, nbins) <= r->signed_e;
+    if (!ok) {
+        memset(c32, 0, 4 * (size_t)nbins * sizeof *c32);
+        return 0;
+    }
+    float lo;
+    memcpy(&lo, &spec.min_abs, sizeof lo); /* -0.0 was read as +0.0 */
+    uint64_t *sa0 = c->scratch;
+    int32_t a_hi = (int32_t)(hi * fa);
+    fold_sum4_u32(r->abs_hist, sa0, c32, c32 + nbins, c32 + 2 * (size_t)nbins,
+                  c32 + 3 * (size_t)nbins, a_hi + 1);
+    fold_groups(r->signed_hist + half, sa0, a_hi + 1, r->signed_e - r->abs_e);
+    for (int64_t s = 0; s < n_samp; s++)
+        ac_calib_acc_add_float(r->acc, c->pmax[s]);
+    if (lo < r->min) r->min = lo;
+    if (hi > r->max) r->max = hi;
+    r->n_samples += n_samp;
+    r->n_values += (uint64_t)(per * n_samp);
+    return 1;
+}
+
 static const char *nonfinite_name(float x) {
     return isnan(x) ? "NaN" : x > 0 ? "+Inf" : "-Inf";
 }
@@ -612,6 +659,17 @@ ac_status ac_calib_observe(ac_calib *c, const char *name, const ac_tensor *t,
     int64_t n_samp = t->rank > 0 ? t->dims[0] : 1;
     int64_t per = n_samp > 0 ? numel / n_samp : 0; /* elements per sample */
     const float *x = t->data;
+
+    /* A tensor seen before, never negative, at widths the float path handles: try one pass. */
+    if (c->simd && numel > 0 && per > 0 && numel < (int64_t)UINT32_MAX &&
+        !(c->pool && ac_threadpool_size(c->pool) > 1 && numel >= (1 << 15))) {
+        ac_calib_tensor *r = ac_calib_lookup(c, name, name_len, ac_calib_hash(name, name_len));
+        if (r && r->n_values > 0 && r->min >= 0 && r->abs_e >= -126 && r->abs_e <= 126 &&
+            r->signed_e >= r->abs_e) {
+            AC_TRY(bin_buffers(c, 1, n_samp, d));
+            if (observe_speculative(c, r, x, per, n_samp)) return AC_OK;
+        }
+    }
 
     /* Pass 1 validates and finds the batch's extremes before anything is recorded, so a failing
      * batch leaves the statistics as they were. */

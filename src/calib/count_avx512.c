@@ -19,11 +19,18 @@
  * patterns, per-lane counts of the top bin, and the indices of the other nonzero bins appended
  * at idx + *n. */
 static inline void block16(const float *x, __mmask16 live, __m512 vfa, __m512i vtop,
-                           __m512i *vmax, __m512i *ntop, int32_t *idx, int32_t *n) {
+                           __m512i vlast, __m512i *vmax, __m512i *vraw, __m512i *vmin,
+                           __m512i *ntop, int32_t *idx, int32_t *n) {
     const __m512i absmask = _mm512_set1_epi32(0x7fffffff);
-    __m512i u = _mm512_and_si512(_mm512_maskz_loadu_epi32(live, x), absmask);
+    __m512i raw = _mm512_maskz_loadu_epi32(live, x);
+    __m512i u = _mm512_and_si512(raw, absmask);
     *vmax = _mm512_max_epu32(*vmax, u);
-    __m512i b = _mm512_cvttps_epi32(_mm512_mul_ps(_mm512_castsi512_ps(u), vfa));
+    *vraw = _mm512_max_epu32(*vraw, raw);
+    *vmin = _mm512_mask_min_epu32(*vmin, live, *vmin, u);
+    /* clamped so that a value that does not fit (only when the caller speculates) cannot
+     * count outside the copies; NaN converts to 0x80000000, clamped too */
+    __m512i b = _mm512_min_epu32(
+        _mm512_cvttps_epi32(_mm512_mul_ps(_mm512_castsi512_ps(u), vfa)), vlast);
     __mmask16 nz = _mm512_test_epi32_mask(b, b); /* dead lanes are 0 */
     __mmask16 t = _mm512_mask_cmpeq_epi32_mask(nz, b, vtop);
     __mmask16 rest = _mm512_mask_cmpneq_epi32_mask(nz, b, vtop);
@@ -34,9 +41,11 @@ static inline void block16(const float *x, __mmask16 live, __m512 vfa, __m512i v
 }
 
 float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, int32_t top,
-                                   uint32_t *sa, int32_t nbins) {
+                                   uint32_t *sa, int32_t nbins, ac_calib_spec *spec) {
     uint32_t *sa1 = sa + nbins, *sa2 = sa1 + nbins, *sa3 = sa2 + nbins;
     const __m512 vfa = _mm512_set1_ps(fa);
+    const __m512i vlast = _mm512_set1_epi32(nbins - 1);
+    __m512i vraw = _mm512_setzero_si512(), vmin = _mm512_set1_epi32(-1);
     /* top == 0 is bin 0, counted as the remainder: -1 matches no index */
     const __m512i vtop = _mm512_set1_epi32(top > 0 ? top : -1);
     __m512i vmax = _mm512_setzero_si512(), ntop = _mm512_setzero_si512();
@@ -48,12 +57,12 @@ float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, int32_t
         int32_t n = 0;
         int64_t i = 0;
         for (; i + 32 <= mb; i += 32) {
-            block16(x + i, 0xffff, vfa, vtop, &vmax, &ntop, idx, &n);
-            block16(x + i + 16, 0xffff, vfa, vtop, &vmax, &ntop, idx, &n);
+            block16(x + i, 0xffff, vfa, vtop, vlast, &vmax, &vraw, &vmin, &ntop, idx, &n);
+            block16(x + i + 16, 0xffff, vfa, vtop, vlast, &vmax, &vraw, &vmin, &ntop, idx, &n);
         }
         for (; i < mb; i += 16) {
             __mmask16 live = mb - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (mb - i)) - 1);
-            block16(x + i, live, vfa, vtop, &vmax, &ntop, idx, &n);
+            block16(x + i, live, vfa, vtop, vlast, &vmax, &vraw, &vmin, &ntop, idx, &n);
         }
         n_rest += (uint32_t)n;
         /* four counter copies so increments of one bin do not wait on each other */
@@ -71,6 +80,11 @@ float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, int32_t
     uint32_t n_top = (uint32_t)_mm512_reduce_add_epi32(ntop);
     if (top > 0) sa[top] += n_top;
     sa[0] += (uint32_t)m - n_rest - n_top; /* bin 0: everything not counted elsewhere */
+    if (spec) {
+        uint32_t r = _mm512_reduce_max_epu32(vraw), mn = _mm512_reduce_min_epu32(vmin);
+        if (r > spec->max_raw) spec->max_raw = r;
+        if (mn < spec->min_abs) spec->min_abs = mn;
+    }
     uint32_t mx = _mm512_reduce_max_epu32(vmax);
     float f;
     __builtin_memcpy(&f, &mx, sizeof f);
@@ -83,8 +97,8 @@ int ac_calib_have_avx512(void) {
 }
 #else
 float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, int32_t top,
-                                   uint32_t *sa, int32_t nbins) {
-    (void)xs, (void)m, (void)fa, (void)top, (void)sa, (void)nbins;
+                                   uint32_t *sa, int32_t nbins, ac_calib_spec *spec) {
+    (void)xs, (void)m, (void)fa, (void)top, (void)sa, (void)nbins, (void)spec;
     return 0.0f;
 }
 int ac_calib_have_avx512(void) { return 0; }
