@@ -39,7 +39,7 @@ struct ac_calib {
      * each other; added into the tensor's histograms at the end of each call. */
     uint64_t *scratch; /* tasks x 4 x nbins counts, zero between calls (see add_values) */
     size_t scratch_len;
-    uint32_t *scratch32; /* tasks x 4 x nbins 32-bit counts for the SIMD kernel, zero between
+    uint32_t *scratch32; /* tasks x 6 x nbins 32-bit counts for the SIMD kernels, zero between
                           * calls: half the bytes of 64-bit copies, so they stay in L1 */
     size_t scratch32_len;
     float *pmax; /* tasks x samples: per-range maxima of one call */
@@ -89,6 +89,13 @@ typedef struct ac_calib_spec {
  * the counts are valid (else the caller zeroes the copies). */
 float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, int32_t top,
                                    uint32_t *sa, int32_t nbins, ac_calib_spec *spec);
+/* Signed batches on the fine path (float widths, signed_e >= abs_e; values finite and fitting):
+ * counts each value once into f, two copies of three rows of nbins 32-bit counts, at
+ * a = floor(|x| * fa) in row 0 (x >= 0, -0.0 included), row 1 (x < 0 inside its bin) or row 2
+ * (x < 0 exactly on the bin's lower edge, a > 0), as fine_indices in collector.c. Returns the
+ * max |x|. The caller keeps counts below 2^32. */
+float ac_calib_count_signed_avx512(const float *xs, int64_t m, float fa, int32_t nbins,
+                                   uint32_t *f);
 /* The CPU and OS run AVX-512F code (0 on other architectures and compilers). */
 int ac_calib_have_avx512(void);
 

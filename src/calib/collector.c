@@ -276,7 +276,7 @@ typedef struct bin_job {
     float fa, fs;
     double da, ds;
     uint64_t *scratch; /* tasks x TASK_SCRATCH x nbins */
-    uint32_t *scratch32; /* simd: tasks x 4 x nbins */
+    uint32_t *scratch32; /* simd: tasks x TASK_SCRATCH x nbins */
     float *pmax;       /* tasks x n_samp */
 } bin_job;
 
@@ -300,7 +300,7 @@ static void bin_range(void *user, int64_t t, int32_t thread) {
             float bmax;
             if (j->nonneg && j->simd && j->fast) {
                 /* the whole rest of the sample at once */
-                uint32_t *c32 = j->scratch32 + (size_t)t * 4 * (size_t)nbins;
+                uint32_t *c32 = j->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)nbins;
                 bmax = ac_calib_count_nonneg_avx512(j->x + e, stop - e, j->fa, j->top, c32, nbins,
                                                     NULL);
                 if (bmax > smax) smax = bmax;
@@ -321,6 +321,11 @@ static void bin_range(void *user, int64_t t, int32_t thread) {
                 for (; i < m; i++) sa0[ia[i]]++;
                 if (e + m > stop) break;
                 continue;
+            } else if (j->fine && j->simd) {
+                uint32_t *c32 = j->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)nbins;
+                bmax = ac_calib_count_signed_avx512(j->x + e, stop - e, j->fa, nbins, c32);
+                if (bmax > smax) smax = bmax;
+                break;
             } else if (j->fine) {
                 bmax = fine_indices(xs, m, j->fa, nbins, ia);
                 if (bmax > smax) smax = bmax;
@@ -367,8 +372,8 @@ static ac_status bin_buffers(ac_calib *c, int64_t tasks, int64_t n_samp, ac_diag
         c->scratch = p;
         c->scratch_len = need;
     }
-    if (c->simd && need / TASK_SCRATCH * 4 > c->scratch32_len) {
-        size_t n32 = need / TASK_SCRATCH * 4;
+    if (c->simd && need > c->scratch32_len) {
+        size_t n32 = need;
         uint32_t *p = ac_calloc(n32, sizeof *p);
         if (!p) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory for histogram scratch");
         ac_free(c->scratch32);
@@ -456,6 +461,20 @@ AC_VECTOR_CLONES static void fold_pairs(uint64_t *restrict ha, uint64_t *restric
     }
 }
 
+/* f0's three rows (zero) get the sums of the SIMD kernel's two copies of three 32-bit rows in
+ * c, for bins below n; c is zeroed. */
+AC_VECTOR_CLONES static void widen_rows(uint64_t *restrict f0, uint32_t *restrict c,
+                                        int32_t nbins, int32_t n) {
+    for (int r = 0; r < 3; r++) {
+        uint64_t *restrict o = f0 + (size_t)r * (size_t)nbins;
+        uint32_t *restrict p = c + (size_t)r * (size_t)nbins, *restrict q = p + 3 * (size_t)nbins;
+        for (int32_t a = 0; a < n; a++) {
+            o[a] = (uint64_t)p[a] + q[a];
+            p[a] = q[a] = 0;
+        }
+    }
+}
+
 /* The usual case k = signed_e - abs_e = 1 of the fine fold, one pass per pair of |x| bins
  * (2j, 2j + 1) instead of three scattered updates per bin: x >= 0 goes to signed bin j; x < 0
  * inside either bin to -(j + 1); exactly -2j w to -j and exactly -(2j + 1) w to -(j + 1). Every
@@ -474,6 +493,30 @@ static void fold_fine_k1(uint64_t *restrict ha, uint64_t *restrict hs, uint64_t 
     memset(f0, 0, (size_t)n2 * sizeof *f0);
     memset(f0 + nbins, 0, (size_t)n2 * sizeof *f0);
     memset(f0 + 2 * (size_t)nbins, 0, (size_t)n2 * sizeof *f0);
+}
+
+/* fold_fine_k1 straight from the SIMD kernel's 32-bit rows (two copies of p, q, x), zeroing
+ * them as it goes: one pass over the bins for both histograms. */
+static void fold_fine_k1_u32(uint64_t *restrict ha, uint64_t *restrict hs, uint32_t *restrict c,
+                             int32_t nbins, int32_t n) {
+    int32_t ng = (n + 1) / 2; /* 2 * ng <= nbins: nbins is even */
+    uint32_t *p0 = c, *q0 = c + nbins, *x0 = c + 2 * (size_t)nbins;
+    uint32_t *p1 = c + 3 * (size_t)nbins, *q1 = c + 4 * (size_t)nbins, *x1 = c + 5 * (size_t)nbins;
+    hs[0] += (uint64_t)x0[0] + x1[0];
+    for (int32_t g = 0; g < ng; g++) {
+        int32_t a = 2 * g, b = a + 1;
+        uint64_t pa = (uint64_t)p0[a] + p1[a], pb = (uint64_t)p0[b] + p1[b];
+        uint64_t qa = (uint64_t)q0[a] + q1[a], qb = (uint64_t)q0[b] + q1[b];
+        uint64_t xa = (uint64_t)x0[a] + x1[a], xb = (uint64_t)x0[b] + x1[b];
+        /* x at 2g + 2 lands in the same signed bin; it is zeroed in the next iteration */
+        uint64_t xn = g + 1 < ng ? (uint64_t)x0[a + 2] + x1[a + 2] : 0;
+        p0[a] = p1[a] = p0[b] = p1[b] = q0[a] = q1[a] = q0[b] = q1[b] = 0;
+        x0[a] = x1[a] = x0[b] = x1[b] = 0;
+        ha[a] += pa + qa + xa;
+        ha[b] += pb + qb + xb;
+        hs[g] += pa + pb;
+        hs[-(g + 1)] += qa + qb + xb + xn;
+    }
 }
 
 /* Adds samples x[0 .. n_samp * per) (finite, within [lo, hi], histograms already wide enough)
@@ -514,6 +557,13 @@ static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t 
         for (int64_t t = 0; t < tasks; t++) {
             uint64_t *f0 = c->scratch + (size_t)t * TASK_SCRATCH * (size_t)nbins;
             uint64_t *f1 = f0 + 3 * (size_t)nbins;
+            uint32_t *c32 = c->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)nbins;
+            if (j.simd && k == 1) {
+                fold_fine_k1_u32(ha, hs, c32, nbins, a_hi + 1);
+                continue;
+            }
+            if (j.simd) /* the kernel counted in 32 bits: its two copies become f0's rows */
+                widen_rows(f0, c32, nbins, a_hi + 1);
             if (k == 1) {
                 fold_fine_k1(ha, hs, f0, f1, nbins, a_hi + 1);
                 continue;
@@ -532,7 +582,7 @@ static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t 
         uint64_t *sa0 = c->scratch + (size_t)t * TASK_SCRATCH * (size_t)nbins, *sa1 = sa0 + nbins;
         uint64_t *sa2 = sa0 + 2 * (size_t)nbins, *sa3 = sa0 + 3 * (size_t)nbins;
         if (nonneg && j.simd && j.fast) {
-            uint32_t *c0 = c->scratch32 + (size_t)t * 4 * (size_t)nbins;
+            uint32_t *c0 = c->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)nbins;
             fold_sum4_u32(ha, sa0, c0, c0 + nbins, c0 + 2 * (size_t)nbins, c0 + 3 * (size_t)nbins,
                           a_hi + 1);
             fold_groups(hs, sa0, a_hi + 1, k);
@@ -587,7 +637,7 @@ static int observe_speculative(ac_calib *c, ac_calib_tensor *r, const float *x, 
     int ok = spec.max_raw <= 0x80000000u && hi_bits < 0x7f800000u &&
              (int64_t)(hi * fa) < nbins && ac_calib_signed_e_for(hi, nbins) <= r->signed_e;
     if (!ok) {
-        memset(c32, 0, 4 * (size_t)nbins * sizeof *c32);
+        memset(c32, 0, 4 * (size_t)nbins * sizeof *c32); /* the rows the kernel used */
         return 0;
     }
     float lo;

@@ -139,14 +139,56 @@ START_TEST(simd_matches_generic_relu) {
 }
 END_TEST
 
+/* Signed batches (the one-pass fine layout): negative values exactly on bin edges and one ulp
+ * inside, -0.0, negative subnormals, zeros, values near both extremes, vector tails. */
+START_TEST(simd_matches_generic_signed) {
+    ac_test_rng r = {.s = 4242};
+    pair p = pair_new(0);
+    enum { MAXN = 4 * 1037 };
+    float *x = malloc(MAXN * sizeof *x), *all = malloc(40 * MAXN * sizeof *all);
+    int64_t n_all = 0;
+    const int64_t pers[] = {1, 15, 16, 17, 33, 511, 513, 1037};
+    for (int it = 0; it < 32; it++) {
+        int64_t per = pers[it % 8], samples = 1 + it % 4;
+        float scale = it < 16 ? 5.0f : 40.0f; /* the range grows once: re-binning */
+        int e = it < 16 ? -8 : -5;
+        for (int64_t i = 0; i < per * samples; i++) {
+            uint64_t k = ac_test_rng_next(&r) % 12;
+            float v;
+            if (k == 0) v = -0.0f;
+            else if (k == 1) v = 0.0f;
+            else if (k == 2) v = -(float)ldexp((double)(ac_test_rng_next(&r) % 1024), e);
+            else if (k == 3) v = -nextafterf((float)ldexp((double)(ac_test_rng_next(&r) % 1024 + 1), e), 0);
+            else if (k == 4) v = (float)ldexp((double)(ac_test_rng_next(&r) % 1024), e);
+            else if (k == 5) v = -FLT_MIN * 0.25f;
+            else if (k == 6) v = (i % 2) ? -scale : scale * 0.999f;
+            else v = ac_test_rng_float(&r) * scale;
+            x[i] = v;
+        }
+        pair_observe(&p, "conv", x, samples, per, it);
+        memcpy(all + n_all, x, (size_t)(per * samples) * sizeof *x);
+        n_all += per * samples;
+        pair_check(&p, "signed");
+    }
+    check_direct(p.v, "conv", all, n_all);
+    pair_free(&p);
+    free(x);
+    free(all);
+}
+END_TEST
+
 /* Big ReLU batches split over a pool: SIMD and generic agree for 1, 2 and 3 threads. */
 START_TEST(simd_matches_generic_pool) {
     enum { SAMPLES = 3, PER = 40001 };
     float *x = malloc(SAMPLES * PER * sizeof *x);
     ac_test_rng r = {.s = 77};
     relu_batch(x, SAMPLES * PER, 6.0f, -8, &r);
+    float *sx = malloc(SAMPLES * PER * sizeof *sx);
+    for (int i = 0; i < SAMPLES * PER; i++)
+        sx[i] = (i % 3) ? ac_test_rng_float(&r) * 3.0f : -(float)ldexp((double)(i % 700), -8);
     pair ref = pair_new(0);
     pair_observe(&ref, "t", x, SAMPLES, PER, 0);
+    pair_observe(&ref, "s", sx, SAMPLES, PER, 0);
     pair_check(&ref, "one thread");
     for (int32_t threads = 2; threads <= 3; threads++) {
         ac_threadpool *pool;
@@ -155,6 +197,7 @@ START_TEST(simd_matches_generic_pool) {
         ac_calib_set_threadpool(p.v, pool);
         ac_calib_set_threadpool(p.s, pool);
         pair_observe(&p, "t", x, SAMPLES, PER, 0);
+        pair_observe(&p, "s", sx, SAMPLES, PER, 0);
         pair_check(&p, "pool");
         size_t l1, l2;
         uint8_t *b1 = ct_save(ref.s, &l1), *b2 = ct_save(p.v, &l2);
@@ -166,6 +209,7 @@ START_TEST(simd_matches_generic_pool) {
     }
     pair_free(&ref);
     free(x);
+    free(sx);
 }
 END_TEST
 
@@ -224,6 +268,7 @@ Suite *ac_test_calib_simd_suite(void) {
     TCase *tc = tcase_create("simd");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, simd_matches_generic_relu);
+    tcase_add_test(tc, simd_matches_generic_signed);
     tcase_add_test(tc, simd_matches_generic_pool);
     tcase_add_test(tc, simd_nonfinite_records_nothing);
     tcase_add_test(tc, simd_follows_ac_isa);
