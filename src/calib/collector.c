@@ -163,6 +163,7 @@ void ac_calib_insert(ac_calib *c, ac_calib_tensor *t) {
 /* ---- observe ------------------------------------------------------------------------------ */
 
 #define CHUNK 256 /* bin indices computed per block, so that loop vectorises */
+#define SPLIT_MIN (1 << 14) /* values in a batch worth splitting over the pool */
 
 /* The library is built for baseline x86-64; these loops are worth AVX2/AVX-512, so GCC builds
  * one clone per ISA and picks by CPU at load time (ifunc). Results are the same in every clone:
@@ -610,6 +611,8 @@ static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t 
     }
 }
 
+#define AC_CALIB_SPEC_TASKS 64 /* pools larger than this split the two-pass path only */
+
 /* The one-pass path for a tensor that has only ever been non-negative, with the SIMD kernel:
  * count at the widths the tensor already has while finding the batch's extremes, instead of a
  * separate pass for the extremes first. Valid when the batch turns out finite, non-negative
@@ -617,38 +620,85 @@ static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t 
  * widths would not have changed and the counts are those of the two-pass path. Otherwise the
  * copies are zeroed, nothing has been recorded, and the caller takes the two-pass path (which
  * reports any NaN or infinity). Returns whether the batch was recorded. */
-static int observe_speculative(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t per,
-                               int64_t n_samp) {
-    int32_t nbins = c->nbins, half = nbins / 2;
-    float fa = ldexpf(1.0f, -r->abs_e);
-    int32_t top = (int32_t)(r->max * fa); /* a guess: where this tensor's max has been */
-    uint32_t *c32 = c->scratch32;
-    ac_calib_spec spec = {0, UINT32_MAX};
-    uint32_t hi_bits = 0; /* compared as bits: a NaN maximum must not be skipped */
-    for (int64_t s = 0; s < n_samp; s++) {
-        float m = ac_calib_count_nonneg_avx512(x + s * per, per, fa, top, c32, nbins, &spec);
-        c->pmax[s] = m;
+typedef struct spec_job {
+    const float *x;
+    int64_t per, n_samp, numel, tasks;
+    float fa;
+    int32_t top, nbins;
+    uint32_t *scratch32; /* tasks x TASK_SCRATCH x nbins */
+    float *pmax;         /* tasks x n_samp */
+    ac_calib_spec *spec; /* tasks */
+    uint32_t *hi_bits;   /* tasks */
+} spec_job;
+
+/* One contiguous range of the batch (split as bin_range splits), its samples' maxima kept per
+ * task so that they combine in sample order. */
+static void spec_range(void *user, int64_t t, int32_t thread) {
+    (void)thread;
+    const spec_job *j = user;
+    uint32_t *c32 = j->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)j->nbins;
+    float *pm = j->pmax + t * j->n_samp;
+    ac_calib_spec sp = {0, UINT32_MAX};
+    uint32_t hb = 0; /* compared as bits: a NaN maximum must not be skipped */
+    int64_t e0 = j->numel * t / j->tasks, e1 = j->numel * (t + 1) / j->tasks;
+    for (int64_t e = e0; e < e1;) {
+        int64_t smp = e / j->per, send = (smp + 1) * j->per, stop = send < e1 ? send : e1;
+        float m = ac_calib_count_nonneg_avx512(j->x + e, stop - e, j->fa, j->top, c32, j->nbins,
+                                               &sp);
         uint32_t mb;
         memcpy(&mb, &m, sizeof mb);
-        if (mb > hi_bits) hi_bits = mb;
+        if (mb > hb) hb = mb;
+        pm[smp] = m; /* each task touches a sample at most once */
+        e = stop;
     }
-    float hi;
+    j->spec[t] = sp;
+    j->hi_bits[t] = hb;
+}
+
+static int observe_speculative(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t per,
+                               int64_t n_samp, int64_t tasks) {
+    int32_t nbins = c->nbins, half = nbins / 2;
+    ac_calib_spec spec[AC_CALIB_SPEC_TASKS];
+    uint32_t hb[AC_CALIB_SPEC_TASKS];
+    spec_job j = {.x = x, .per = per, .n_samp = n_samp, .numel = per * n_samp, .tasks = tasks,
+                  .fa = ldexpf(1.0f, -r->abs_e), .nbins = nbins, .scratch32 = c->scratch32,
+                  .pmax = c->pmax, .spec = spec, .hi_bits = hb};
+    j.top = (int32_t)(r->max * j.fa); /* a guess: where this tensor's max has been */
+    for (int64_t i = 0; i < tasks * n_samp; i++) c->pmax[i] = 0.0f;
+    if (tasks > 1)
+        ac_threadpool_run(c->pool, tasks, spec_range, &j);
+    else
+        spec_range(&j, 0, 0);
+    uint32_t max_raw = 0, min_abs = UINT32_MAX, hi_bits = 0;
+    for (int64_t t = 0; t < tasks; t++) {
+        if (spec[t].max_raw > max_raw) max_raw = spec[t].max_raw;
+        if (spec[t].min_abs < min_abs) min_abs = spec[t].min_abs;
+        if (hb[t] > hi_bits) hi_bits = hb[t];
+    }
+    float hi, lo;
     memcpy(&hi, &hi_bits, sizeof hi);
-    int ok = spec.max_raw <= 0x80000000u && hi_bits < 0x7f800000u &&
-             (int64_t)(hi * fa) < nbins && ac_calib_signed_e_for(hi, nbins) <= r->signed_e;
-    if (!ok) {
-        memset(c32, 0, 4 * (size_t)nbins * sizeof *c32); /* the rows the kernel used */
-        return 0;
+    memcpy(&lo, &min_abs, sizeof lo); /* -0.0 was read as +0.0 */
+    int ok = max_raw <= 0x80000000u && hi_bits < 0x7f800000u &&
+             (int64_t)(hi * j.fa) < nbins && ac_calib_signed_e_for(hi, nbins) <= r->signed_e;
+    for (int64_t t = 0; t < tasks; t++) {
+        uint32_t *c32 = c->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)nbins;
+        if (!ok) {
+            memset(c32, 0, 4 * (size_t)nbins * sizeof *c32); /* the rows the kernel used */
+            continue;
+        }
+        uint64_t *sa0 = c->scratch;
+        int32_t a_hi = (int32_t)(hi * j.fa);
+        fold_sum4_u32(r->abs_hist, sa0, c32, c32 + nbins, c32 + 2 * (size_t)nbins,
+                      c32 + 3 * (size_t)nbins, a_hi + 1);
+        fold_groups(r->signed_hist + half, sa0, a_hi + 1, r->signed_e - r->abs_e);
     }
-    float lo;
-    memcpy(&lo, &spec.min_abs, sizeof lo); /* -0.0 was read as +0.0 */
-    uint64_t *sa0 = c->scratch;
-    int32_t a_hi = (int32_t)(hi * fa);
-    fold_sum4_u32(r->abs_hist, sa0, c32, c32 + nbins, c32 + 2 * (size_t)nbins,
-                  c32 + 3 * (size_t)nbins, a_hi + 1);
-    fold_groups(r->signed_hist + half, sa0, a_hi + 1, r->signed_e - r->abs_e);
-    for (int64_t s = 0; s < n_samp; s++)
-        ac_calib_acc_add_float(r->acc, c->pmax[s]);
+    if (!ok) return 0;
+    for (int64_t s = 0; s < n_samp; s++) {
+        float smax = 0;
+        for (int64_t t = 0; t < tasks; t++)
+            if (c->pmax[t * n_samp + s] > smax) smax = c->pmax[t * n_samp + s];
+        ac_calib_acc_add_float(r->acc, smax);
+    }
     if (lo < r->min) r->min = lo;
     if (hi > r->max) r->max = hi;
     r->n_samples += n_samp;
@@ -710,14 +760,20 @@ ac_status ac_calib_observe(ac_calib *c, const char *name, const ac_tensor *t,
     int64_t per = n_samp > 0 ? numel / n_samp : 0; /* elements per sample */
     const float *x = t->data;
 
+    /* Split big batches over the pool the caller lent (the session's, idle while its observer
+     * runs); small ones are not worth the hand-off. */
+    int64_t tasks = 1;
+    if (c->pool && ac_threadpool_size(c->pool) > 1 && numel >= SPLIT_MIN)
+        tasks = ac_threadpool_size(c->pool);
+
     /* A tensor seen before, never negative, at widths the float path handles: try one pass. */
-    if (c->simd && numel > 0 && per > 0 && numel < (int64_t)UINT32_MAX &&
-        !(c->pool && ac_threadpool_size(c->pool) > 1 && numel >= (1 << 15))) {
+    if (c->simd && numel > 0 && per > 0 && numel / tasks + 1 < (int64_t)UINT32_MAX &&
+        tasks <= AC_CALIB_SPEC_TASKS) {
         ac_calib_tensor *r = ac_calib_lookup(c, name, name_len, ac_calib_hash(name, name_len));
         if (r && r->n_values > 0 && r->min >= 0 && r->abs_e >= -126 && r->abs_e <= 126 &&
             r->signed_e >= r->abs_e) {
-            AC_TRY(bin_buffers(c, 1, n_samp, d));
-            if (observe_speculative(c, r, x, per, n_samp)) return AC_OK;
+            AC_TRY(bin_buffers(c, tasks, n_samp, d));
+            if (observe_speculative(c, r, x, per, n_samp, tasks)) return AC_OK;
         }
     }
 
@@ -744,11 +800,6 @@ ac_status ac_calib_observe(ac_calib *c, const char *name, const ac_tensor *t,
     if (lo == 0) lo = 0.0f;
     if (hi == 0) hi = 0.0f;
 
-    /* Split big batches over the pool the caller lent (the session's, idle while its observer
-     * runs); small ones are not worth the hand-off. */
-    int64_t tasks = 1;
-    if (c->pool && ac_threadpool_size(c->pool) > 1 && numel >= (1 << 15))
-        tasks = ac_threadpool_size(c->pool);
     AC_TRY(bin_buffers(c, tasks, n_samp > 0 ? n_samp : 1, d));
     uint64_t hash = ac_calib_hash(name, name_len);
     ac_calib_tensor *r = ac_calib_lookup(c, name, name_len, hash);
