@@ -96,6 +96,15 @@ float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, int32_t
  * max |x|. The caller keeps counts below 2^32. */
 float ac_calib_count_signed_avx512(const float *xs, int64_t m, float fa, int32_t nbins,
                                    uint32_t *f);
+/* Folds of the kernels' 32-bit rows for the usual width ratio signed_e = abs_e + 1, zeroing
+ * them: ha (|x| histogram) and hs (signed histogram's zero bin) get bins [0, n), n <= nbins.
+ * nonneg: the four copies c[0 .. 4 nbins) of the non-negative kernel (|x| bin a -> signed
+ * bin a / 2). signed: the six rows of the signed kernel, as fold_fine_k1 in collector.c.
+ * The copies' sums stay below 2^32 (see above), so they are added in 32 bits first. */
+void ac_calib_fold_nonneg_k1_avx512(uint64_t *ha, uint64_t *hs, uint32_t *c, int32_t nbins,
+                                    int32_t n);
+void ac_calib_fold_signed_k1_avx512(uint64_t *ha, uint64_t *hs, uint32_t *c, int32_t nbins,
+                                    int32_t n);
 /* The CPU and OS run AVX-512F code (0 on other architectures and compilers). */
 int ac_calib_have_avx512(void);
 

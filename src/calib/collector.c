@@ -496,30 +496,6 @@ static void fold_fine_k1(uint64_t *restrict ha, uint64_t *restrict hs, uint64_t 
     memset(f0 + 2 * (size_t)nbins, 0, (size_t)n2 * sizeof *f0);
 }
 
-/* fold_fine_k1 straight from the SIMD kernel's 32-bit rows (two copies of p, q, x), zeroing
- * them as it goes: one pass over the bins for both histograms. */
-static void fold_fine_k1_u32(uint64_t *restrict ha, uint64_t *restrict hs, uint32_t *restrict c,
-                             int32_t nbins, int32_t n) {
-    int32_t ng = (n + 1) / 2; /* 2 * ng <= nbins: nbins is even */
-    uint32_t *p0 = c, *q0 = c + nbins, *x0 = c + 2 * (size_t)nbins;
-    uint32_t *p1 = c + 3 * (size_t)nbins, *q1 = c + 4 * (size_t)nbins, *x1 = c + 5 * (size_t)nbins;
-    hs[0] += (uint64_t)x0[0] + x1[0];
-    for (int32_t g = 0; g < ng; g++) {
-        int32_t a = 2 * g, b = a + 1;
-        uint64_t pa = (uint64_t)p0[a] + p1[a], pb = (uint64_t)p0[b] + p1[b];
-        uint64_t qa = (uint64_t)q0[a] + q1[a], qb = (uint64_t)q0[b] + q1[b];
-        uint64_t xa = (uint64_t)x0[a] + x1[a], xb = (uint64_t)x0[b] + x1[b];
-        /* x at 2g + 2 lands in the same signed bin; it is zeroed in the next iteration */
-        uint64_t xn = g + 1 < ng ? (uint64_t)x0[a + 2] + x1[a + 2] : 0;
-        p0[a] = p1[a] = p0[b] = p1[b] = q0[a] = q1[a] = q0[b] = q1[b] = 0;
-        x0[a] = x1[a] = x0[b] = x1[b] = 0;
-        ha[a] += pa + qa + xa;
-        ha[b] += pb + qb + xb;
-        hs[g] += pa + pb;
-        hs[-(g + 1)] += qa + qb + xb + xn;
-    }
-}
-
 /* Adds samples x[0 .. n_samp * per) (finite, within [lo, hi], histograms already wide enough)
  * to r's histograms and avg accumulator; the buffers must be ready for `tasks`. */
 static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t per,
@@ -560,7 +536,7 @@ static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t 
             uint64_t *f1 = f0 + 3 * (size_t)nbins;
             uint32_t *c32 = c->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)nbins;
             if (j.simd && k == 1) {
-                fold_fine_k1_u32(ha, hs, c32, nbins, a_hi + 1);
+                ac_calib_fold_signed_k1_avx512(ha, hs, c32, nbins, a_hi + 1);
                 continue;
             }
             if (j.simd) /* the kernel counted in 32 bits: its two copies become f0's rows */
@@ -582,7 +558,11 @@ static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t 
     for (int64_t t = 0; t < tasks && !j.fine; t++) {
         uint64_t *sa0 = c->scratch + (size_t)t * TASK_SCRATCH * (size_t)nbins, *sa1 = sa0 + nbins;
         uint64_t *sa2 = sa0 + 2 * (size_t)nbins, *sa3 = sa0 + 3 * (size_t)nbins;
-        if (nonneg && j.simd && j.fast) {
+        if (nonneg && j.simd && j.fast && k == 1) {
+            ac_calib_fold_nonneg_k1_avx512(ha, hs, c->scratch32 + (size_t)t * TASK_SCRATCH *
+                                                                      (size_t)nbins,
+                                           nbins, a_hi + 1);
+        } else if (nonneg && j.simd && j.fast) {
             uint32_t *c0 = c->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)nbins;
             fold_sum4_u32(ha, sa0, c0, c0 + nbins, c0 + 2 * (size_t)nbins, c0 + 3 * (size_t)nbins,
                           a_hi + 1);
@@ -688,6 +668,11 @@ static int observe_speculative(ac_calib *c, ac_calib_tensor *r, const float *x, 
         }
         uint64_t *sa0 = c->scratch;
         int32_t a_hi = (int32_t)(hi * j.fa);
+        if (r->signed_e - r->abs_e == 1) {
+            ac_calib_fold_nonneg_k1_avx512(r->abs_hist, r->signed_hist + half, c32, nbins,
+                                           a_hi + 1);
+            continue;
+        }
         fold_sum4_u32(r->abs_hist, sa0, c32, c32 + nbins, c32 + 2 * (size_t)nbins,
                       c32 + 3 * (size_t)nbins, a_hi + 1);
         fold_groups(r->signed_hist + half, sa0, a_hi + 1, r->signed_e - r->abs_e);

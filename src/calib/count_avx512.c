@@ -130,6 +130,95 @@ float ac_calib_count_signed_avx512(const float *xs, int64_t m, float fa, int32_t
     return r;
 }
 
+/* Adds the low and high halves of 16 u32 counts to ha[0..16) as u64. */
+static inline void add_u64x16(uint64_t *ha, __m512i v) {
+    __m512i lo = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(v));
+    __m512i hi = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(v, 1));
+    _mm512_storeu_si512(ha, _mm512_add_epi64(_mm512_loadu_si512(ha), lo));
+    _mm512_storeu_si512(ha + 8, _mm512_add_epi64(_mm512_loadu_si512(ha + 8), hi));
+}
+
+/* Sums of adjacent lanes (2g, 2g + 1) of 16 u32 as 8 u64. */
+static inline __m512i pair_sums(__m512i v) {
+    __m512i s = _mm512_add_epi32(v, _mm512_srli_epi64(v, 32));
+    return _mm512_and_si512(s, _mm512_set1_epi64(0xffffffff));
+}
+
+void ac_calib_fold_nonneg_k1_avx512(uint64_t *ha, uint64_t *hs, uint32_t *c, int32_t nbins,
+                                    int32_t n) {
+    uint32_t *c1 = c + nbins, *c2 = c1 + nbins, *c3 = c2 + nbins;
+    int32_t a = 0;
+    for (; a + 16 <= n; a += 16) {
+        __m512i v = _mm512_add_epi32(
+            _mm512_add_epi32(_mm512_loadu_si512(c + a), _mm512_loadu_si512(c1 + a)),
+            _mm512_add_epi32(_mm512_loadu_si512(c2 + a), _mm512_loadu_si512(c3 + a)));
+        _mm512_storeu_si512(c + a, _mm512_setzero_si512());
+        _mm512_storeu_si512(c1 + a, _mm512_setzero_si512());
+        _mm512_storeu_si512(c2 + a, _mm512_setzero_si512());
+        _mm512_storeu_si512(c3 + a, _mm512_setzero_si512());
+        add_u64x16(ha + a, v);
+        uint64_t *h = hs + a / 2;
+        _mm512_storeu_si512(h, _mm512_add_epi64(_mm512_loadu_si512(h), pair_sums(v)));
+    }
+    for (; a < n; a++) {
+        uint64_t cnt = (uint64_t)c[a] + c1[a] + c2[a] + c3[a];
+        c[a] = c1[a] = c2[a] = c3[a] = 0;
+        ha[a] += cnt;
+        hs[a >> 1] += cnt;
+    }
+}
+
+void ac_calib_fold_signed_k1_avx512(uint64_t *ha, uint64_t *hs, uint32_t *c, int32_t nbins,
+                                    int32_t n) {
+    uint32_t *p0 = c, *q0 = c + nbins, *x0 = c + 2 * (size_t)nbins;
+    uint32_t *p1 = c + 3 * (size_t)nbins, *q1 = c + 4 * (size_t)nbins, *x1 = c + 5 * (size_t)nbins;
+    const __m512i rev = _mm512_set_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+    hs[0] += (uint64_t)x0[0] + x1[0];
+    int32_t a = 0;
+    /* vectors of 16 bins (8 signed bins); x is also read at a + 2 .. a + 17, before the next
+     * iteration zeroes it, and must stay inside its row */
+    for (; a + 16 <= n && a + 18 <= nbins; a += 16) {
+        __m512i P = _mm512_add_epi32(_mm512_loadu_si512(p0 + a), _mm512_loadu_si512(p1 + a));
+        __m512i Q = _mm512_add_epi32(_mm512_loadu_si512(q0 + a), _mm512_loadu_si512(q1 + a));
+        __m512i X = _mm512_add_epi32(_mm512_loadu_si512(x0 + a), _mm512_loadu_si512(x1 + a));
+        __m512i Xn =
+            _mm512_add_epi32(_mm512_loadu_si512(x0 + a + 2), _mm512_loadu_si512(x1 + a + 2));
+        _mm512_storeu_si512(p0 + a, _mm512_setzero_si512());
+        _mm512_storeu_si512(p1 + a, _mm512_setzero_si512());
+        _mm512_storeu_si512(q0 + a, _mm512_setzero_si512());
+        _mm512_storeu_si512(q1 + a, _mm512_setzero_si512());
+        _mm512_storeu_si512(x0 + a, _mm512_setzero_si512());
+        _mm512_storeu_si512(x1 + a, _mm512_setzero_si512());
+        add_u64x16(ha + a, _mm512_add_epi32(_mm512_add_epi32(P, Q), X));
+        uint64_t *h = hs + a / 2;
+        _mm512_storeu_si512(h, _mm512_add_epi64(_mm512_loadu_si512(h), pair_sums(P)));
+        /* signed bin -(g + 1) gets q[2g] + q[2g + 1] + x[2g + 1] + x[2g + 2]: the odd lanes of
+         * X and the even lanes of Xn */
+        const __m512i odd = _mm512_set1_epi64((long long)0xffffffff00000000ull);
+        __m512i xo = _mm512_srli_epi64(_mm512_and_si512(X, odd), 32);
+        __m512i xe = _mm512_and_si512(Xn, _mm512_set1_epi64(0xffffffff));
+        __m512i neg = _mm512_add_epi64(_mm512_add_epi64(pair_sums(Q), xo), xe);
+        /* lanes g .. g + 7 go to hs[-(g + 1)] .. hs[-(g + 8)]: reversed, stored at hs - g - 8 */
+        uint64_t *hn = hs - a / 2 - 8;
+        _mm512_storeu_si512(hn, _mm512_add_epi64(_mm512_loadu_si512(hn),
+                                                 _mm512_permutexvar_epi64(rev, neg)));
+    }
+    int32_t ng = (n + 1) / 2;
+    for (int32_t g = a / 2; g < ng; g++) {
+        int32_t e = 2 * g, f = e + 1;
+        uint64_t pa = (uint64_t)p0[e] + p1[e], pb = (uint64_t)p0[f] + p1[f];
+        uint64_t qa = (uint64_t)q0[e] + q1[e], qb = (uint64_t)q0[f] + q1[f];
+        uint64_t xa = (uint64_t)x0[e] + x1[e], xb = (uint64_t)x0[f] + x1[f];
+        uint64_t xn = g + 1 < ng ? (uint64_t)x0[e + 2] + x1[e + 2] : 0;
+        p0[e] = p1[e] = p0[f] = p1[f] = q0[e] = q1[e] = q0[f] = q1[f] = 0;
+        x0[e] = x1[e] = x0[f] = x1[f] = 0;
+        ha[e] += pa + qa + xa;
+        ha[f] += pb + qb + xb;
+        hs[g] += pa + pb;
+        hs[-(g + 1)] += qa + qb + xb + xn;
+    }
+}
+
 int ac_calib_have_avx512(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") != 0;
@@ -144,6 +233,14 @@ float ac_calib_count_signed_avx512(const float *xs, int64_t m, float fa, int32_t
                                    uint32_t *f) {
     (void)xs, (void)m, (void)fa, (void)nbins, (void)f;
     return 0.0f;
+}
+void ac_calib_fold_nonneg_k1_avx512(uint64_t *ha, uint64_t *hs, uint32_t *c, int32_t nbins,
+                                    int32_t n) {
+    (void)ha, (void)hs, (void)c, (void)nbins, (void)n;
+}
+void ac_calib_fold_signed_k1_avx512(uint64_t *ha, uint64_t *hs, uint32_t *c, int32_t nbins,
+                                    int32_t n) {
+    (void)ha, (void)hs, (void)c, (void)nbins, (void)n;
 }
 int ac_calib_have_avx512(void) { return 0; }
 #endif
