@@ -899,7 +899,8 @@ size_t ac_calib_bytes(const ac_calib *c) {
     for (int64_t i = 0; i < c->count; i++)
         n += sizeof(ac_calib_tensor) + c->tensors[i]->name_len + 1 +
              2 * (size_t)c->nbins * sizeof(uint64_t);
-    n += c->scratch_len * sizeof *c->scratch + c->pmax_len * sizeof *c->pmax;
+    n += c->scratch_len * sizeof *c->scratch + c->scratch32_len * sizeof *c->scratch32 +
+         c->pmax_len * sizeof *c->pmax;
     return n;
 }
 
