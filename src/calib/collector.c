@@ -546,11 +546,14 @@ static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t 
                 continue;
             }
             fold_pairs(ha, f0, f1, nbins, a_hi + 1);
+            /* only bins that hold values: with k = 0 the |x| bins reach nbins / 2, one past
+             * the signed histogram's ends on either side, where only one sign can fit */
             for (int32_t a = 0; a <= a_hi; a++) {
                 int32_t g = a >> k;
-                hs[g] += f0[a];
-                hs[-(g + 1)] += f0[nbins + a];
-                hs[-(g + ((a & mask) != 0))] += f0[2 * nbins + a];
+                uint64_t pc = f0[a], nc = f0[nbins + a], xc = f0[2 * nbins + a];
+                if (pc) hs[g] += pc;
+                if (nc) hs[-(g + 1)] += nc;
+                if (xc) hs[-(g + ((a & mask) != 0))] += xc;
                 f0[a] = f0[nbins + a] = f0[2 * nbins + a] = 0;
             }
         }
