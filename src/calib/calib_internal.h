@@ -39,9 +39,13 @@ struct ac_calib {
      * each other; added into the tensor's histograms at the end of each call. */
     uint64_t *scratch; /* tasks x 4 x nbins counts, zero between calls (see add_values) */
     size_t scratch_len;
+    uint32_t *scratch32; /* tasks x 6 x nbins 32-bit counts for the SIMD kernels, zero between
+                          * calls: half the bytes of 64-bit copies, so they stay in L1 */
+    size_t scratch32_len;
     float *pmax; /* tasks x samples: per-range maxima of one call */
     size_t pmax_len;
     ac_threadpool *pool; /* lent by the caller for big batches; NULL = one thread */
+    int simd;            /* 1: AVX-512 counting kernel (CPU has it, AC_ISA allows it) */
 };
 
 /* ---- histogram.c ---------------------------------------------------------------------- */
@@ -68,6 +72,42 @@ void ac_calib_tensor_merge(ac_calib_tensor *dst, const ac_calib_tensor *src, int
 /* Fills the public view. */
 void ac_calib_tensor_view(const ac_calib_tensor *t, int32_t nbins, ac_calib_stats *out);
 
+/* ---- count_avx512.c ------------------------------------------------------------------- */
+
+/* Counts xs[0..m) (finite, no value below -0.0, every |x| * fa < nbins and exact in float) into
+ * the four 32-bit counter copies sa[0..4 * nbins) exactly as the generic loop does (bin
+ * floor(|x| * fa), any copy), and returns the max |x|. The caller keeps every copy's counts
+ * below 2^32 (at most 2^32 - 1 elements between folds). `top` is the bin of the batch's max
+ * (counted with a popcount like bin 0). Only call when ac_calib_have_avx512(). */
+typedef struct ac_calib_spec {
+    uint32_t max_raw; /* max of the raw bit patterns: > 0x80000000 means a negative value */
+    uint32_t min_abs; /* min of the bit patterns with the sign cleared */
+} ac_calib_spec;
+/* With `spec` (start it at {0, UINT32_MAX}), the caller may speculate: values need not be
+ * finite, non-negative or fit; bins are clamped to nbins - 1 so nothing is written outside the
+ * copies, and spec (max raw bits, min |x| bits) plus the returned max |x| say afterwards whether
+ * the counts are valid (else the caller zeroes the copies). */
+float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, int32_t top,
+                                   uint32_t *sa, int32_t nbins, ac_calib_spec *spec);
+/* Signed batches on the fine path (float widths, signed_e >= abs_e; values finite and fitting):
+ * counts each value once into f, two copies of three rows of nbins 32-bit counts, at
+ * a = floor(|x| * fa) in row 0 (x >= 0, -0.0 included), row 1 (x < 0 inside its bin) or row 2
+ * (x < 0 exactly on the bin's lower edge, a > 0), as fine_indices in collector.c. Returns the
+ * max |x|. The caller keeps counts below 2^32. */
+float ac_calib_count_signed_avx512(const float *xs, int64_t m, float fa, int32_t nbins,
+                                   uint32_t *f);
+/* Folds of the kernels' 32-bit rows for the usual width ratio signed_e = abs_e + 1, zeroing
+ * them: ha (|x| histogram) and hs (signed histogram's zero bin) get bins [0, n), n <= nbins.
+ * nonneg: the four copies c[0 .. 4 nbins) of the non-negative kernel (|x| bin a -> signed
+ * bin a / 2). signed: the six rows of the signed kernel, as fold_fine_k1 in collector.c.
+ * The copies' sums stay below 2^32 (see above), so they are added in 32 bits first. */
+void ac_calib_fold_nonneg_k1_avx512(uint64_t *ha, uint64_t *hs, uint32_t *c, int32_t nbins,
+                                    int32_t n);
+void ac_calib_fold_signed_k1_avx512(uint64_t *ha, uint64_t *hs, uint32_t *c, int32_t nbins,
+                                    int32_t n);
+/* The CPU and OS run AVX-512F code (0 on other architectures and compilers). */
+int ac_calib_have_avx512(void);
+
 /* ---- collector.c ---------------------------------------------------------------------- */
 
 uint64_t ac_calib_hash(const char *s, size_t n);
@@ -80,6 +120,10 @@ ac_calib_tensor *ac_calib_lookup(const ac_calib *c, const char *name, size_t nam
 ac_status ac_calib_reserve(ac_calib *c, int64_t extra, ac_diag *d);
 /* Inserts t (room must have been reserved; name not present). Cannot fail. */
 void ac_calib_insert(ac_calib *c, ac_calib_tensor *t);
+
+/* Turns the SIMD counting kernels off (0) or back on where the CPU has them (1), for tests
+ * comparing both paths; returns whether they are now on. Statistics are the same either way. */
+int ac_calib_set_simd(ac_calib *c, int on);
 
 /* Default-filled options. */
 ac_status ac_calib_resolve_opts(const ac_calib_opts *o, ac_calib_opts *out, ac_diag *d);

@@ -4,6 +4,7 @@
 #include "calib_internal.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_MAX_TENSORS 65536
@@ -35,6 +36,7 @@ ac_status ac_calib_new(const ac_calib_opts *o, ac_calib **out, ac_diag *d) {
     c->nbins = r.nbins;
     c->max_tensors = r.max_tensors;
     c->max_file_bytes = r.max_file_bytes;
+    ac_calib_set_simd(c, 1);
     *out = c;
     return AC_OK;
 }
@@ -54,8 +56,20 @@ void ac_calib_free(ac_calib *c) {
     ac_free(c->tensors);
     ac_free(c->slots);
     ac_free(c->scratch);
+    ac_free(c->scratch32);
     ac_free(c->pmax);
     ac_free(c);
+}
+
+/* The AVX-512 kernel where the CPU has it, unless AC_ISA (the session's kernel cap, read the
+ * same way) names a lower level: ref, blas and avx2 keep the generic loops. */
+int ac_calib_set_simd(ac_calib *c, int on) {
+    if (on) {
+        const char *cap = getenv("AC_ISA");
+        if (cap && cap[0] && strcmp(cap, "auto") != 0 && strcmp(cap, "avx512") != 0) on = 0;
+    }
+    c->simd = on && ac_calib_have_avx512();
+    return c->simd;
 }
 
 void ac_calib_set_threadpool(ac_calib *c, ac_threadpool *pool) {
@@ -149,6 +163,7 @@ void ac_calib_insert(ac_calib *c, ac_calib_tensor *t) {
 /* ---- observe ------------------------------------------------------------------------------ */
 
 #define CHUNK 256 /* bin indices computed per block, so that loop vectorises */
+#define SPLIT_MIN (1 << 14) /* values in a batch worth splitting over the pool */
 
 /* The library is built for baseline x86-64; these loops are worth AVX2/AVX-512, so GCC builds
  * one clone per ISA and picks by CPU at load time (ifunc). Results are the same in every clone:
@@ -257,10 +272,12 @@ typedef struct bin_job {
     int32_t nbins;
     const float *x;
     int64_t per, n_samp, numel, tasks;
-    int nonneg, fast, fine;
+    int nonneg, fast, fine, simd;
+    int32_t top; /* |x| bin of the batch's max */
     float fa, fs;
     double da, ds;
-    uint64_t *scratch; /* tasks x 4 x nbins */
+    uint64_t *scratch; /* tasks x TASK_SCRATCH x nbins */
+    uint32_t *scratch32; /* simd: tasks x TASK_SCRATCH x nbins */
     float *pmax;       /* tasks x n_samp */
 } bin_job;
 
@@ -282,7 +299,14 @@ static void bin_range(void *user, int64_t t, int32_t thread) {
             int64_t m = stop - e < CHUNK ? stop - e : CHUNK;
             const float *xs = j->x + e;
             float bmax;
-            if (j->nonneg) {
+            if (j->nonneg && j->simd && j->fast) {
+                /* the whole rest of the sample at once */
+                uint32_t *c32 = j->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)nbins;
+                bmax = ac_calib_count_nonneg_avx512(j->x + e, stop - e, j->fa, j->top, c32, nbins,
+                                                    NULL);
+                if (bmax > smax) smax = bmax;
+                break;
+            } else if (j->nonneg) {
                 /* ReLU/ReLU6 outputs pile into two bins (0 and the clip value): four counter
                  * copies keep the increments of one bin from waiting on each other */
                 bmax = abs_indices(xs, m, j->fast, j->fa, j->da, ia);
@@ -298,6 +322,11 @@ static void bin_range(void *user, int64_t t, int32_t thread) {
                 for (; i < m; i++) sa0[ia[i]]++;
                 if (e + m > stop) break;
                 continue;
+            } else if (j->fine && j->simd) {
+                uint32_t *c32 = j->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)nbins;
+                bmax = ac_calib_count_signed_avx512(j->x + e, stop - e, j->fa, nbins, c32);
+                if (bmax > smax) smax = bmax;
+                break;
             } else if (j->fine) {
                 bmax = fine_indices(xs, m, j->fa, nbins, ia);
                 if (bmax > smax) smax = bmax;
@@ -344,6 +373,14 @@ static ac_status bin_buffers(ac_calib *c, int64_t tasks, int64_t n_samp, ac_diag
         c->scratch = p;
         c->scratch_len = need;
     }
+    if (c->simd && need > c->scratch32_len) {
+        size_t n32 = need;
+        uint32_t *p = ac_calloc(n32, sizeof *p);
+        if (!p) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory for histogram scratch");
+        ac_free(c->scratch32);
+        c->scratch32 = p;
+        c->scratch32_len = n32;
+    }
     size_t pneed = (size_t)(tasks * n_samp);
     if (pneed > c->pmax_len) {
         float *p = ac_malloc_array(pneed, sizeof *p);
@@ -353,6 +390,110 @@ static ac_status bin_buffers(ac_calib *c, int64_t tasks, int64_t n_samp, ac_diag
         c->pmax_len = pneed;
     }
     return AC_OK;
+}
+
+/* ---- folding a call's counts into the tensor ------------------------------------------------
+ * Sums of counter copies, in loops the compiler vectorises (restrict: the copies are disjoint
+ * rows of the scratch). Integer adds: exact in any order. */
+
+/* ha[b] += s0[b] + s1[b] + s2[b] + s3[b] for b < n; s0[b] keeps that sum, s1..s3 are zeroed. */
+AC_VECTOR_CLONES static void fold_sum4(uint64_t *restrict ha, uint64_t *restrict s0,
+                                       uint64_t *restrict s1, uint64_t *restrict s2,
+                                       uint64_t *restrict s3, int32_t n) {
+    for (int32_t b = 0; b < n; b++) {
+        uint64_t cnt = s0[b] + s1[b] + s2[b] + s3[b];
+        s0[b] = cnt;
+        s1[b] = s2[b] = s3[b] = 0;
+        ha[b] += cnt;
+    }
+}
+
+/* The same from the SIMD kernel's 32-bit copies c0..c3 (zeroed); s gets the sums. */
+AC_VECTOR_CLONES static void fold_sum4_u32(uint64_t *restrict ha, uint64_t *restrict s,
+                                           uint32_t *restrict c0, uint32_t *restrict c1,
+                                           uint32_t *restrict c2, uint32_t *restrict c3,
+                                           int32_t n) {
+    for (int32_t b = 0; b < n; b++) {
+        uint64_t cnt = (uint64_t)c0[b] + c1[b] + c2[b] + c3[b];
+        c0[b] = c1[b] = c2[b] = c3[b] = 0;
+        s[b] = cnt;
+        ha[b] += cnt;
+    }
+}
+
+/* hs[b >> k] += s[b] for b < n (signed bin of a non-negative |x| bin), zeroing s. */
+AC_VECTOR_CLONES static void fold_groups(uint64_t *restrict hs, uint64_t *restrict s, int32_t n,
+                                         int32_t k) {
+    if (k == 0) {
+        for (int32_t b = 0; b < n; b++) {
+            hs[b] += s[b];
+            s[b] = 0;
+        }
+    } else if (k == 1) {
+        int32_t b = 0;
+        for (; b + 1 < n; b += 2) {
+            hs[b >> 1] += s[b] + s[b + 1];
+            s[b] = s[b + 1] = 0;
+        }
+        if (b < n) {
+            hs[b >> 1] += s[b];
+            s[b] = 0;
+        }
+    } else {
+        for (int32_t b = 0; b < n; b++) {
+            hs[b >> k] += s[b];
+            s[b] = 0;
+        }
+    }
+}
+
+/* The one-pass signed layout: three rows of nbins counts in f0 and again in f1. f0's rows get
+ * the sums, f1 is zeroed, and ha[a] gets all three for a < n. */
+AC_VECTOR_CLONES static void fold_pairs(uint64_t *restrict ha, uint64_t *restrict f0,
+                                        uint64_t *restrict f1, int32_t nbins, int32_t n) {
+    for (int r = 0; r < 3; r++) {
+        uint64_t *restrict p = f0 + (size_t)r * (size_t)nbins, *restrict q = f1 + (size_t)r * (size_t)nbins;
+        for (int32_t a = 0; a < n; a++) {
+            uint64_t cnt = p[a] + q[a];
+            p[a] = cnt;
+            q[a] = 0;
+            ha[a] += cnt;
+        }
+    }
+}
+
+/* f0's three rows (zero) get the sums of the SIMD kernel's two copies of three 32-bit rows in
+ * c, for bins below n; c is zeroed. */
+AC_VECTOR_CLONES static void widen_rows(uint64_t *restrict f0, uint32_t *restrict c,
+                                        int32_t nbins, int32_t n) {
+    for (int r = 0; r < 3; r++) {
+        uint64_t *restrict o = f0 + (size_t)r * (size_t)nbins;
+        uint32_t *restrict p = c + (size_t)r * (size_t)nbins, *restrict q = p + 3 * (size_t)nbins;
+        for (int32_t a = 0; a < n; a++) {
+            o[a] = (uint64_t)p[a] + q[a];
+            p[a] = q[a] = 0;
+        }
+    }
+}
+
+/* The usual case k = signed_e - abs_e = 1 of the fine fold, one pass per pair of |x| bins
+ * (2j, 2j + 1) instead of three scattered updates per bin: x >= 0 goes to signed bin j; x < 0
+ * inside either bin to -(j + 1); exactly -2j w to -j and exactly -(2j + 1) w to -(j + 1). Every
+ * signed bin is updated once. hs points at the signed histogram's zero bin. */
+static void fold_fine_k1(uint64_t *restrict ha, uint64_t *restrict hs, uint64_t *restrict f0,
+                         uint64_t *restrict f1, int32_t nbins, int32_t n) {
+    int32_t ng = (n + 1) / 2, n2 = 2 * ng; /* n2 <= nbins: nbins is even */
+    fold_pairs(ha, f0, f1, nbins, n2);
+    const uint64_t *p = f0, *q = f0 + nbins, *x = f0 + 2 * (size_t)nbins;
+    hs[0] += x[0];
+    for (int32_t g = 0; g < ng; g++) {
+        hs[g] += p[2 * g] + p[2 * g + 1];
+        uint64_t next = g + 1 < ng ? x[2 * g + 2] : 0;
+        hs[-(g + 1)] += q[2 * g] + q[2 * g + 1] + x[2 * g + 1] + next;
+    }
+    memset(f0, 0, (size_t)n2 * sizeof *f0);
+    memset(f0 + nbins, 0, (size_t)n2 * sizeof *f0);
+    memset(f0 + 2 * (size_t)nbins, 0, (size_t)n2 * sizeof *f0);
 }
 
 /* Adds samples x[0 .. n_samp * per) (finite, within [lo, hi], histograms already wide enough)
@@ -371,6 +512,10 @@ static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t 
     j.ds = ldexp(1.0, -r->signed_e);
     j.fa = (float)j.da;
     j.fs = (float)j.ds;
+    /* 32-bit copies: a task counts at most numel / tasks + 1 values per call */
+    j.simd = c->simd && j.numel / tasks + 1 < (int64_t)UINT32_MAX;
+    j.scratch32 = c->scratch32;
+    j.top = (int32_t)((double)hi * j.da);
     for (int64_t i = 0; i < tasks * n_samp; i++) c->pmax[i] = 0.0f;
     if (tasks > 1)
         ac_threadpool_run(c->pool, tasks, bin_range, &j);
@@ -389,32 +534,50 @@ static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t 
         for (int64_t t = 0; t < tasks; t++) {
             uint64_t *f0 = c->scratch + (size_t)t * TASK_SCRATCH * (size_t)nbins;
             uint64_t *f1 = f0 + 3 * (size_t)nbins;
+            uint32_t *c32 = c->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)nbins;
+            if (j.simd && k == 1) {
+                ac_calib_fold_signed_k1_avx512(ha, hs, c32, nbins, a_hi + 1);
+                continue;
+            }
+            if (j.simd) /* the kernel counted in 32 bits: its two copies become f0's rows */
+                widen_rows(f0, c32, nbins, a_hi + 1);
+            if (k == 1) {
+                fold_fine_k1(ha, hs, f0, f1, nbins, a_hi + 1);
+                continue;
+            }
+            fold_pairs(ha, f0, f1, nbins, a_hi + 1);
+            /* only bins that hold values: with k = 0 the |x| bins reach nbins / 2, one past
+             * the signed histogram's ends on either side, where only one sign can fit */
             for (int32_t a = 0; a <= a_hi; a++) {
-                uint64_t pc = f0[a] + f1[a], nc = f0[nbins + a] + f1[nbins + a],
-                         xc = f0[2 * nbins + a] + f1[2 * nbins + a];
-                f0[a] = f1[a] = f0[nbins + a] = f1[nbins + a] = 0;
-                f0[2 * nbins + a] = f1[2 * nbins + a] = 0;
-                ha[a] += pc + nc + xc;
-                hs[a >> k] += pc;
-                hs[-((a >> k) + 1)] += nc;
-                hs[-((a >> k) + ((a & mask) != 0))] += xc;
+                int32_t g = a >> k;
+                uint64_t pc = f0[a], nc = f0[nbins + a], xc = f0[2 * nbins + a];
+                if (pc) hs[g] += pc;
+                if (nc) hs[-(g + 1)] += nc;
+                if (xc) hs[-(g + ((a & mask) != 0))] += xc;
+                f0[a] = f0[nbins + a] = f0[2 * nbins + a] = 0;
             }
         }
     }
     for (int64_t t = 0; t < tasks && !j.fine; t++) {
         uint64_t *sa0 = c->scratch + (size_t)t * TASK_SCRATCH * (size_t)nbins, *sa1 = sa0 + nbins;
         uint64_t *sa2 = sa0 + 2 * (size_t)nbins, *sa3 = sa0 + 3 * (size_t)nbins;
-        for (int32_t b = 0; b <= a_hi; b++) {
-            uint64_t cnt = sa0[b] + sa1[b];
-            sa0[b] = sa1[b] = 0;
-            if (nonneg) {
-                cnt += sa2[b] + sa3[b];
-                sa2[b] = sa3[b] = 0;
-                hs[b >> k] += cnt;
+        if (nonneg && j.simd && j.fast && k == 1) {
+            ac_calib_fold_nonneg_k1_avx512(ha, hs, c->scratch32 + (size_t)t * TASK_SCRATCH *
+                                                                      (size_t)nbins,
+                                           nbins, a_hi + 1);
+        } else if (nonneg && j.simd && j.fast) {
+            uint32_t *c0 = c->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)nbins;
+            fold_sum4_u32(ha, sa0, c0, c0 + nbins, c0 + 2 * (size_t)nbins, c0 + 3 * (size_t)nbins,
+                          a_hi + 1);
+            fold_groups(hs, sa0, a_hi + 1, k);
+        } else if (nonneg) {
+            fold_sum4(ha, sa0, sa1, sa2, sa3, a_hi + 1);
+            fold_groups(hs, sa0, a_hi + 1, k);
+        } else {
+            for (int32_t b = 0; b <= a_hi; b++) {
+                ha[b] += sa0[b] + sa1[b];
+                sa0[b] = sa1[b] = 0;
             }
-            ha[b] += cnt;
-        }
-        if (!nonneg) {
             uint64_t *ss0 = sa1 + nbins + half, *ss1 = ss0 + nbins;
             int32_t s_lo = (int32_t)floor((double)lo * j.ds), s_hi = (int32_t)floor((double)hi * j.ds);
             for (int32_t b = s_lo; b <= s_hi; b++) {
@@ -429,6 +592,106 @@ static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t 
             if (c->pmax[t * n_samp + s] > smax) smax = c->pmax[t * n_samp + s];
         ac_calib_acc_add_float(r->acc, smax);
     }
+}
+
+#define AC_CALIB_SPEC_TASKS 64 /* pools larger than this split the two-pass path only */
+
+/* The one-pass path for a tensor that has only ever been non-negative, with the SIMD kernel:
+ * count at the widths the tensor already has while finding the batch's extremes, instead of a
+ * separate pass for the extremes first. Valid when the batch turns out finite, non-negative
+ * and inside the current widths (the common case once a few images have been seen); then the
+ * widths would not have changed and the counts are those of the two-pass path. Otherwise the
+ * copies are zeroed, nothing has been recorded, and the caller takes the two-pass path (which
+ * reports any NaN or infinity). Returns whether the batch was recorded. */
+typedef struct spec_job {
+    const float *x;
+    int64_t per, n_samp, numel, tasks;
+    float fa;
+    int32_t top, nbins;
+    uint32_t *scratch32; /* tasks x TASK_SCRATCH x nbins */
+    float *pmax;         /* tasks x n_samp */
+    ac_calib_spec *spec; /* tasks */
+    uint32_t *hi_bits;   /* tasks */
+} spec_job;
+
+/* One contiguous range of the batch (split as bin_range splits), its samples' maxima kept per
+ * task so that they combine in sample order. */
+static void spec_range(void *user, int64_t t, int32_t thread) {
+    (void)thread;
+    const spec_job *j = user;
+    uint32_t *c32 = j->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)j->nbins;
+    float *pm = j->pmax + t * j->n_samp;
+    ac_calib_spec sp = {0, UINT32_MAX};
+    uint32_t hb = 0; /* compared as bits: a NaN maximum must not be skipped */
+    int64_t e0 = j->numel * t / j->tasks, e1 = j->numel * (t + 1) / j->tasks;
+    for (int64_t e = e0; e < e1;) {
+        int64_t smp = e / j->per, send = (smp + 1) * j->per, stop = send < e1 ? send : e1;
+        float m = ac_calib_count_nonneg_avx512(j->x + e, stop - e, j->fa, j->top, c32, j->nbins,
+                                               &sp);
+        uint32_t mb;
+        memcpy(&mb, &m, sizeof mb);
+        if (mb > hb) hb = mb;
+        pm[smp] = m; /* each task touches a sample at most once */
+        e = stop;
+    }
+    j->spec[t] = sp;
+    j->hi_bits[t] = hb;
+}
+
+static int observe_speculative(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t per,
+                               int64_t n_samp, int64_t tasks) {
+    int32_t nbins = c->nbins, half = nbins / 2;
+    ac_calib_spec spec[AC_CALIB_SPEC_TASKS];
+    uint32_t hb[AC_CALIB_SPEC_TASKS];
+    spec_job j = {.x = x, .per = per, .n_samp = n_samp, .numel = per * n_samp, .tasks = tasks,
+                  .fa = ldexpf(1.0f, -r->abs_e), .nbins = nbins, .scratch32 = c->scratch32,
+                  .pmax = c->pmax, .spec = spec, .hi_bits = hb};
+    j.top = (int32_t)(r->max * j.fa); /* a guess: where this tensor's max has been */
+    for (int64_t i = 0; i < tasks * n_samp; i++) c->pmax[i] = 0.0f;
+    if (tasks > 1)
+        ac_threadpool_run(c->pool, tasks, spec_range, &j);
+    else
+        spec_range(&j, 0, 0);
+    uint32_t max_raw = 0, min_abs = UINT32_MAX, hi_bits = 0;
+    for (int64_t t = 0; t < tasks; t++) {
+        if (spec[t].max_raw > max_raw) max_raw = spec[t].max_raw;
+        if (spec[t].min_abs < min_abs) min_abs = spec[t].min_abs;
+        if (hb[t] > hi_bits) hi_bits = hb[t];
+    }
+    float hi, lo;
+    memcpy(&hi, &hi_bits, sizeof hi);
+    memcpy(&lo, &min_abs, sizeof lo); /* -0.0 was read as +0.0 */
+    int ok = max_raw <= 0x80000000u && hi_bits < 0x7f800000u &&
+             (int64_t)(hi * j.fa) < nbins && ac_calib_signed_e_for(hi, nbins) <= r->signed_e;
+    for (int64_t t = 0; t < tasks; t++) {
+        uint32_t *c32 = c->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)nbins;
+        if (!ok) {
+            memset(c32, 0, 4 * (size_t)nbins * sizeof *c32); /* the rows the kernel used */
+            continue;
+        }
+        uint64_t *sa0 = c->scratch;
+        int32_t a_hi = (int32_t)(hi * j.fa);
+        if (r->signed_e - r->abs_e == 1) {
+            ac_calib_fold_nonneg_k1_avx512(r->abs_hist, r->signed_hist + half, c32, nbins,
+                                           a_hi + 1);
+            continue;
+        }
+        fold_sum4_u32(r->abs_hist, sa0, c32, c32 + nbins, c32 + 2 * (size_t)nbins,
+                      c32 + 3 * (size_t)nbins, a_hi + 1);
+        fold_groups(r->signed_hist + half, sa0, a_hi + 1, r->signed_e - r->abs_e);
+    }
+    if (!ok) return 0;
+    for (int64_t s = 0; s < n_samp; s++) {
+        float smax = 0;
+        for (int64_t t = 0; t < tasks; t++)
+            if (c->pmax[t * n_samp + s] > smax) smax = c->pmax[t * n_samp + s];
+        ac_calib_acc_add_float(r->acc, smax);
+    }
+    if (lo < r->min) r->min = lo;
+    if (hi > r->max) r->max = hi;
+    r->n_samples += n_samp;
+    r->n_values += (uint64_t)(per * n_samp);
+    return 1;
 }
 
 static const char *nonfinite_name(float x) {
@@ -485,6 +748,23 @@ ac_status ac_calib_observe(ac_calib *c, const char *name, const ac_tensor *t,
     int64_t per = n_samp > 0 ? numel / n_samp : 0; /* elements per sample */
     const float *x = t->data;
 
+    /* Split big batches over the pool the caller lent (the session's, idle while its observer
+     * runs); small ones are not worth the hand-off. */
+    int64_t tasks = 1;
+    if (c->pool && ac_threadpool_size(c->pool) > 1 && numel >= SPLIT_MIN)
+        tasks = ac_threadpool_size(c->pool);
+
+    /* A tensor seen before, never negative, at widths the float path handles: try one pass. */
+    if (c->simd && numel > 0 && per > 0 && numel / tasks + 1 < (int64_t)UINT32_MAX &&
+        tasks <= AC_CALIB_SPEC_TASKS) {
+        ac_calib_tensor *r = ac_calib_lookup(c, name, name_len, ac_calib_hash(name, name_len));
+        if (r && r->n_values > 0 && r->min >= 0 && r->abs_e >= -126 && r->abs_e <= 126 &&
+            r->signed_e >= r->abs_e) {
+            AC_TRY(bin_buffers(c, tasks, n_samp, d));
+            if (observe_speculative(c, r, x, per, n_samp, tasks)) return AC_OK;
+        }
+    }
+
     /* Pass 1 validates and finds the batch's extremes before anything is recorded, so a failing
      * batch leaves the statistics as they were. */
     float lo = 0, hi = 0;
@@ -508,11 +788,6 @@ ac_status ac_calib_observe(ac_calib *c, const char *name, const ac_tensor *t,
     if (lo == 0) lo = 0.0f;
     if (hi == 0) hi = 0.0f;
 
-    /* Split big batches over the pool the caller lent (the session's, idle while its observer
-     * runs); small ones are not worth the hand-off. */
-    int64_t tasks = 1;
-    if (c->pool && ac_threadpool_size(c->pool) > 1 && numel >= (1 << 15))
-        tasks = ac_threadpool_size(c->pool);
     AC_TRY(bin_buffers(c, tasks, n_samp > 0 ? n_samp : 1, d));
     uint64_t hash = ac_calib_hash(name, name_len);
     ac_calib_tensor *r = ac_calib_lookup(c, name, name_len, hash);
@@ -627,7 +902,8 @@ size_t ac_calib_bytes(const ac_calib *c) {
     for (int64_t i = 0; i < c->count; i++)
         n += sizeof(ac_calib_tensor) + c->tensors[i]->name_len + 1 +
              2 * (size_t)c->nbins * sizeof(uint64_t);
-    n += c->scratch_len * sizeof *c->scratch + c->pmax_len * sizeof *c->pmax;
+    n += c->scratch_len * sizeof *c->scratch + c->scratch32_len * sizeof *c->scratch32 +
+         c->pmax_len * sizeof *c->pmax;
     return n;
 }
 
