@@ -430,25 +430,27 @@ END_TEST
  * (kernels/x86/conv_ortorder_avx2.c): per output, K = 300 input channels cut into blocks of
  * 128 (output size 400 >= K), each block an FMA chain from 0, the blocks added in order, then
  * the bias. Other orders differ from it in the last bit for some of the 400 outputs, which is
- * what flips codes at the next QuantizeLinear. */
+ * what flips codes at the next QuantizeLinear. Two output channels: with one, MLAS's SGEMM
+ * runs its M = 1 kernel instead, a different order; the expected values here were checked
+ * bit-exact against ORT 1.30 (a float Conv with the weights as a graph input). */
 START_TEST(float_conv_in_qdq_model_sums_in_mlas_order) {
     if (ac_isa_detect() < AC_ISA_AVX2) return; /* the kernel needs FMA */
-    enum { C = 300, P = 400 };
+    enum { C = 300, P = 400, M = 2 };
     ac_graph *g;
     ac_diag d = {0};
     ck_assert_int_eq(ac_graph_new("g", &g, &d), AC_OK);
-    int64_t xd[4] = {1, C, 20, 20}, wd[4] = {1, C, 1, 1}, bd[1] = {1};
+    int64_t xd[4] = {1, C, 20, 20}, wd[4] = {M, C, 1, 1}, bd[1] = {M};
     ac_value *x = u8_input(g, "x", 4, xd), *xz;
     ac_value *xs = scalar_qp(g, "xs", 0.0173f, 128, &xz);
-    static int8_t w[C];
+    static int8_t w[M * C];
     static uint8_t xv[C * P];
     uint32_t r = 12345;
-    for (int i = 0; i < C; i++) w[i] = (int8_t)((r = r * 1103515245u + 12345u) >> 24);
+    for (int i = 0; i < M * C; i++) w[i] = (int8_t)((r = r * 1103515245u + 12345u) >> 24);
     for (int i = 0; i < C * P; i++) xv[i] = (uint8_t)((r = r * 1103515245u + 12345u) >> 24);
-    float ws = 0.0071f, b = 0.3f;
+    float ws = 0.0071f, b[M] = {0.3f, -0.2f};
     ac_value *wq = init(g, "wq", AC_DTYPE_S8, 4, wd, w, sizeof w);
     ac_value *wsv = init(g, "ws", AC_DTYPE_F32, 0, NULL, &ws, 4);
-    ac_value *bv = init(g, "b", AC_DTYPE_F32, 1, bd, &b, 4);
+    ac_value *bv = init(g, "b", AC_DTYPE_F32, 1, bd, b, sizeof b);
     ac_value *dx = node1(g, "DequantizeLinear", "dx", 3, (ac_value *[]){x, xs, xz});
     ac_value *dw = node1(g, "DequantizeLinear", "dw", 2, (ac_value *[]){wq, wsv});
     ac_value *y = node1(g, "Conv", "y", 3, (ac_value *[]){dx, dw, bv});
@@ -459,24 +461,26 @@ START_TEST(float_conv_in_qdq_model_sums_in_mlas_order) {
     const ac_tensor *out;
     int32_t n_out;
     ck_assert_int_eq(ac_session_run(s, 1, &in, &out, &n_out, &d), AC_OK);
+    ck_assert_int_eq(out[0].numel, M * P);
     const float *yv = out[0].data;
     int other = 0;
-    for (int p = 0; p < P; p++) {
-        float c = 0.0f, one = 0.0f;
-        for (int k0 = 0; k0 < C; k0 += 128) {
-            float acc = 0.0f;
-            for (int k = k0; k < k0 + 128 && k < C; k++) {
-                float xf = 0.0173f * (float)(xv[k * P + p] - 128), wf = ws * (float)w[k];
-                acc = fmaf(wf, xf, acc);
-                one = fmaf(wf, xf, one);
+    for (int m = 0; m < M; m++)
+        for (int p = 0; p < P; p++) {
+            float c = 0.0f, one = 0.0f;
+            for (int k0 = 0; k0 < C; k0 += 128) {
+                float acc = 0.0f;
+                for (int k = k0; k < k0 + 128 && k < C; k++) {
+                    float xf = 0.0173f * (float)(xv[k * P + p] - 128), wf = ws * (float)w[m * C + k];
+                    acc = fmaf(wf, xf, acc);
+                    one = fmaf(wf, xf, one);
+                }
+                c = k0 == 0 ? acc : c + acc;
             }
-            c = k0 == 0 ? acc : c + acc;
+            c += b[m];
+            other += c != one + b[m];
+            ck_assert_msg(yv[m * P + p] == c, "output %d: %.9g, MLAS order gives %.9g", m * P + p,
+                          (double)yv[m * P + p], (double)c);
         }
-        c += b;
-        other += c != one + b;
-        ck_assert_msg(yv[p] == c, "output %d: %.9g, MLAS order gives %.9g", p, (double)yv[p],
-                      (double)c);
-    }
     ck_assert_int_gt(other, 0); /* the blocks matter for this case */
     ac_session_free(s);
     ac_graph_free(g);
