@@ -21,10 +21,11 @@
 # (kernels/x86/conv_ortorder_avx2.c); before that, about one code in 10^5 - 10^6 flipped at the
 # Q after each of them (seg_unet ORT mode: 1 of 204800 after e3.1, TensorRT mode: 1 of 409600
 # after e2.0; det_yolo TensorRT mode: 1 of 153600 after s1.2.c1, then growing through its 17
-# float Convs to 936 output elements beyond one step). With ORT 1.30 on AVX-512 all 8 pairs are
-# now bit-exact on every quantized tensor but one code of 589824 in mobilenetv2's TensorRT
-# mode, and the two TensorRT-mode classifiers differ in the last Gemm (float, ORT's M = 1 dot
-# kernel) by under 1e-4 step. Pairs listed in known_float_gap (none now) would be held only to
+# float Convs to 936 output elements beyond one step). Depthwise float Convs (one output channel
+# per group) follow MLAS's M = 1 SGEMM kernel, which has no FMA (mobilenetv2 TensorRT mode:
+# first flip 1 of 393216 after f.2.b.1, then 9 outputs beyond one step). With ORT 1.30 on
+# AVX-512 all 8 pairs are now bit-exact on every quantized tensor, and the two TensorRT-mode
+# classifiers differ in the last Gemm (float, ORT's M = 1 dot kernel) by under 1e-4 step. Pairs listed in known_float_gap (none now) would be held only to
 #   |ours - ort| <= max |ort - fp32|   (the engines differ less than quantization itself moves
 #                                       any element), and
 #   SQNR(ours vs ort) >= SQNR(ort vs fp32) + 3 dB,

@@ -431,7 +431,7 @@ END_TEST
  * 128 (output size 400 >= K), each block an FMA chain from 0, the blocks added in order, then
  * the bias. Other orders differ from it in the last bit for some of the 400 outputs, which is
  * what flips codes at the next QuantizeLinear. Two output channels: with one, MLAS's SGEMM
- * runs its M = 1 kernel instead, a different order; the expected values here were checked
+ * runs its M = 1 kernel instead (the next test); the expected values here were checked
  * bit-exact against ORT 1.30 (a float Conv with the weights as a graph input). */
 START_TEST(float_conv_in_qdq_model_sums_in_mlas_order) {
     if (ac_isa_detect() < AC_ISA_AVX2) return; /* the kernel needs FMA */
@@ -487,6 +487,87 @@ START_TEST(float_conv_in_qdq_model_sums_in_mlas_order) {
 }
 END_TEST
 
+/* A depthwise float Conv (group = C, one output channel per group) reading DequantizeLinear:
+ * MLAS calls its SGEMM with M = 1 per group, which on x86-64 runs MlasSgemmKernelM1Avx
+ * (kernels/x86/conv_ortorder_avx2.c): no FMA, the K = 9 taps in groups of four
+ * t = p0 + p1 + p2 + p3 (each product rounded), C = t + C, then the ninth tap C = p8 + C; then
+ * the bias. An FMA chain (the M > 1 order) differs from it in the last bit for some outputs. */
+START_TEST(float_depthwise_conv_in_qdq_model_sums_in_mlas_m1_order) {
+    if (ac_isa_detect() < AC_ISA_AVX2) return; /* the kernel needs AVX2 */
+    enum { C = 6, H = 13, W = 11, P = H * W };
+    ac_graph *g;
+    ac_diag d = {0};
+    ck_assert_int_eq(ac_graph_new("g", &g, &d), AC_OK);
+    int64_t xd[4] = {1, C, H, W}, wd[4] = {C, 1, 3, 3}, bd[1] = {C};
+    ac_value *x = u8_input(g, "x", 4, xd), *xz;
+    ac_value *xs = scalar_qp(g, "xs", 0.0173f, 128, &xz);
+    static int8_t w[C * 9];
+    static uint8_t xv[C * P];
+    float b[C];
+    uint32_t r = 777;
+    for (int i = 0; i < C * 9; i++) w[i] = (int8_t)((r = r * 1103515245u + 12345u) >> 24);
+    for (int i = 0; i < C * P; i++) xv[i] = (uint8_t)((r = r * 1103515245u + 12345u) >> 24);
+    for (int i = 0; i < C; i++) b[i] = 0.01f * (float)(i - 2);
+    float ws = 0.0071f;
+    ac_value *wq = init(g, "wq", AC_DTYPE_S8, 4, wd, w, sizeof w);
+    ac_value *wsv = init(g, "ws", AC_DTYPE_F32, 0, NULL, &ws, 4);
+    ac_value *bv = init(g, "b", AC_DTYPE_F32, 1, bd, b, sizeof b);
+    ac_value *dx = node1(g, "DequantizeLinear", "dx", 3, (ac_value *[]){x, xs, xz});
+    ac_value *dw = node1(g, "DequantizeLinear", "dw", 2, (ac_value *[]){wq, wsv});
+    ac_value *y;
+    ac_node *cn;
+    ck_assert_int_eq(ac_graph_new_value(g, "y", &y, &d), AC_OK);
+    ck_assert_int_eq(ac_graph_add_node(g, "Conv", "", "y", 3, (ac_value *[]){dx, dw, bv}, 1, &y,
+                                       &cn, &d),
+                     AC_OK);
+    int64_t ks[2] = {3, 3}, pads[4] = {1, 1, 1, 1};
+    ck_assert_int_eq(ac_node_set_attr_ints(cn, "kernel_shape", 2, ks, &d), AC_OK);
+    ck_assert_int_eq(ac_node_set_attr_ints(cn, "pads", 4, pads, &d), AC_OK);
+    ck_assert_int_eq(ac_node_set_attr_int(cn, "group", C, &d), AC_OK);
+    ck_assert_int_eq(ac_graph_add_output(g, y, &d), AC_OK);
+    ac_session *s;
+    ck_assert_int_eq(ac_session_new(g, 13, NULL, &s, &d), AC_OK);
+    ac_tensor in = {.name = "x", .dtype = AC_DTYPE_U8, .rank = 4, .dims = xd, .data = xv};
+    const ac_tensor *out;
+    int32_t n_out;
+    ck_assert_int_eq(ac_session_run(s, 1, &in, &out, &n_out, &d), AC_OK);
+    ck_assert_int_eq(out[0].numel, C * P);
+    const float *yv = out[0].data;
+    int other = 0;
+    for (int c = 0; c < C; c++)
+        for (int oy = 0; oy < H; oy++)
+            for (int ox = 0; ox < W; ox++) {
+                float prod[9], acc = 0.0f, fma_chain = 0.0f;
+                for (int k = 0; k < 9; k++) {
+                    int iy = oy + k / 3 - 1, ix = ox + k % 3 - 1;
+                    float xf = iy < 0 || iy >= H || ix < 0 || ix >= W
+                                   ? 0.0f
+                                   : 0.0173f * (float)(xv[(c * H + iy) * W + ix] - 128);
+                    float wf = ws * (float)w[c * 9 + k];
+                    prod[k] = wf * xf;
+                    fma_chain = fmaf(wf, xf, fma_chain);
+                }
+                float t = prod[0] + prod[1];
+                t = t + prod[2];
+                t = t + prod[3];
+                acc = t + acc;
+                t = prod[4] + prod[5];
+                t = t + prod[6];
+                t = t + prod[7];
+                acc = t + acc;
+                acc = prod[8] + acc;
+                acc = acc + b[c];
+                other += acc != fma_chain + b[c];
+                int i = c * P + oy * W + ox;
+                ck_assert_msg(yv[i] == acc, "output %d: %.9g, MLAS M = 1 order gives %.9g", i,
+                              (double)yv[i], (double)acc);
+            }
+    ck_assert_int_gt(other, 0); /* the order matters for this case */
+    ac_session_free(s);
+    ac_graph_free(g);
+}
+END_TEST
+
 Suite *ac_test_runtime_qdq_suite(void) {
     Suite *s = suite_create("runtime_qdq");
     TCase *tc = tcase_create("qdq");
@@ -501,6 +582,7 @@ Suite *ac_test_runtime_qdq_suite(void) {
     tcase_add_test(tc, resize_bilinear_in_ort_float_order);
     tcase_add_test(tc, float_sigmoid_is_mlas_logistic);
     tcase_add_test(tc, float_conv_in_qdq_model_sums_in_mlas_order);
+    tcase_add_test(tc, float_depthwise_conv_in_qdq_model_sums_in_mlas_m1_order);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -15,7 +15,14 @@
  *   (Beta = 1), C starts as the residual and every block is added;
  *   then MlasActivation: C + bias, then the activation.
  * The k order is im2col's (input channel, kernel depth, row, column). Checked bit-exact against
- * ORT 1.30 on seg_unet's float Conv + Relu. Other kernels keep their own (faster) orders; the
+ * ORT 1.30 on seg_unet's float Conv + Relu.
+ * Except with one output channel per group (FilterCount == 1: depthwise convs, a Conv to one
+ * channel): there MLAS's SGEMM takes its M = 1 path, whose x86-64 kernel adds rounded products
+ * four at a time without FMA (oo_block_m1 below). ORT does run depthwise Convs of a QDQ model
+ * through MlasConv: its NCHWc transformer (MlasNchwcConv, MlasConvDepthwiseFloatKernel) only
+ * takes Convs whose weights are initializers, and here they come from DequantizeLinear (ORT's
+ * optimized graph for mobilenetv2 has FusedConv/Conv nodes and no com.microsoft.nchwc ones).
+ * Checked bit-exact against ORT 1.30 on every quantized tensor of the 8 oracle pairs. Other kernels keep their own (faster) orders; the
  * planner asks for this one (rt_conv_params.ort_order) only for Convs reading a
  * DequantizeLinear. */
 #include "../../ops/nn.h"
@@ -76,6 +83,59 @@ typedef struct oo_tile {
     int64_t ys;
 } oo_tile;
 
+/* One output channel per group (FilterCount == 1: depthwise convs with multiplier 1, or a
+ * Conv with one output channel): MLAS's SGEMM is called with M = 1, which MlasSgemmOperation
+ * (mlas/lib/sgemm.cpp, "special case of a small M") hands on x86-64 to
+ * GetMlasPlatform().KernelM1Routine = MlasSgemmKernelM1Avx (mlas/lib/x86_64/SgemmKernelM1Avx.S)
+ * -- also on AVX-512 machines. That kernel has no FMA: per call (one K block of
+ * MlasConvOperation, beta 0 for the first block, 1 after) it takes the K rows four at a time,
+ *   t = a0*b0; t = t + a1*b1; t = t + a2*b2; t = t + a3*b3   (vmulps, vaddps: two roundings)
+ *   C = t + (beta == 0 on the first group ? +0 : C)
+ * then a last group of 2 rows (if K mod 4 >= 2) the same way, then a last single row
+ * C = a*b + C. A residual (FusedConv Sum, Beta = 1) is the starting C. */
+static inline __attribute__((always_inline)) void oo_block_m1(const oo_tile *o, int64_t t, int NV) {
+    __m256 c[3], acc[3];
+    for (int v = 0; v < NV; v++)
+        c[v] = o->z ? _mm256_loadu_ps(o->z + t + 8 * v) : _mm256_setzero_ps();
+    for (int64_t k0 = 0; k0 < o->K; k0 += o->sk) {
+        int64_t k1 = k0 + o->sk < o->K ? k0 + o->sk : o->K;
+        for (int64_t k = k0; k < k1;) {
+            int64_t g = k1 - k >= 4 ? 4 : k1 - k >= 2 ? 2 : 1;
+            for (int64_t j = 0; j < g; j++) {
+                __m256 wv = _mm256_set1_ps(o->w[k + j]);
+                for (int v = 0; v < NV; v++) {
+                    __m256 p = _mm256_mul_ps(wv, _mm256_loadu_ps(o->B + (k + j) * o->ldb + t + 8 * v));
+                    acc[v] = j == 0 ? p : _mm256_add_ps(acc[v], p);
+                }
+            }
+            for (int v = 0; v < NV; v++) c[v] = _mm256_add_ps(acc[v], c[v]);
+            k += g;
+        }
+    }
+    for (int v = 0; v < NV; v++) {
+        __m256 r = o->bias ? _mm256_add_ps(c[v], _mm256_set1_ps(o->bias[0])) : c[v];
+        _mm256_storeu_ps(o->y + t + 8 * v, r);
+    }
+}
+
+static void oo_scalar_m1(const oo_tile *o, int64_t t) {
+    float c = o->z ? o->z[t] : 0.0f;
+    for (int64_t k0 = 0; k0 < o->K; k0 += o->sk) {
+        int64_t k1 = k0 + o->sk < o->K ? k0 + o->sk : o->K;
+        for (int64_t k = k0; k < k1;) {
+            int64_t g = k1 - k >= 4 ? 4 : k1 - k >= 2 ? 2 : 1;
+            volatile float acc = o->w[k] * o->B[k * o->ldb + t];
+            for (int64_t j = 1; j < g; j++) {
+                volatile float p = o->w[k + j] * o->B[(k + j) * o->ldb + t];
+                acc = acc + p;
+            }
+            c = acc + c;
+            k += g;
+        }
+    }
+    o->y[t] = o->bias ? c + o->bias[0] : c;
+}
+
 static inline __attribute__((always_inline)) void oo_block(const oo_tile *o, int64_t t, int MB,
                                                             int NV) {
     __m256 c[4][3], acc[4][3];
@@ -119,8 +179,14 @@ static void oo_scalar(const oo_tile *o, int64_t t, int MB) {
 }
 
 /* MB channels over positions [0, T). */
-static void oo_rows(const oo_tile *o, int64_t T, int MB) {
+static void oo_rows(const oo_tile *o, int64_t T, int MB, int m1) {
     int64_t t = 0;
+    if (m1) {
+        for (; t + 24 <= T; t += 24) oo_block_m1(o, t, 3);
+        for (; t + 8 <= T; t += 8) oo_block_m1(o, t, 1);
+        for (; t < T; t++) oo_scalar_m1(o, t);
+        return;
+    }
     if (MB == 4) {
         for (; t + 24 <= T; t += 24) oo_block(o, t, 4, 3);
         for (; t + 8 <= T; t += 8) oo_block(o, t, 4, 1);
@@ -159,7 +225,7 @@ static void oo_task(void *user, int64_t task, int32_t thread) {
         o.bias = bias ? bias + oc : NULL;
         o.y = (float *)n->out[0]->data + (img * q->M + oc) * q->out_sp + t0;
         o.z = n->sum ? (const float *)n->sum->data + (img * q->M + oc) * q->out_sp + t0 : NULL;
-        oo_rows(&o, T, MB);
+        oo_rows(&o, T, MB, q->Mg == 1);
         if (n->act.kind)
             for (int k = 0; k < MB; k++) rt_act_apply(&n->act, o.y + k * q->out_sp, T);
         m += MB;
