@@ -35,30 +35,15 @@ known_float_gap=""
 # optional ORT_NODE_DIR. Exits 0 with "skipped" when the shared folder, node or ORT is missing.
 set -u
 
-shared="${AC_SHARED_DIR:-}"
+. "$(dirname "$0")/oracle_common.sh"
+oracle_need_shared_and_node ort_qdq
 tool="${AC_QDQ_MAKE:-}"
 cli="${AC_CLI:-}"
-if [ -z "$shared" ] || [ ! -d "$shared/models" ]; then
-    echo "ort_qdq: skipped (shared folder '${shared}' not found)"
-    exit 0
-fi
-if ! command -v node >/dev/null 2>&1; then
-    echo "ort_qdq: skipped (node is not installed)"
-    exit 0
-fi
 if [ -z "$tool" ] || [ ! -x "$tool" ] || [ -z "$cli" ] || [ ! -x "$cli" ]; then
     echo "ort_qdq: FAIL: qdq_make or autocompress not found ('$tool', '$cli')"
     exit 1
 fi
-ort_dir="$shared/tools/ort"
-if ! sh "$ort_dir/setup.sh" >/dev/null 2>&1; then
-    echo "ort_qdq: skipped (ONNX Runtime could not be installed by $ort_dir/setup.sh)"
-    exit 0
-fi
-run_js="$ort_dir/ort_run.js"
-
-work="$(mktemp -d "${TMPDIR:-/tmp}/ac_ort_qdq.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
+oracle_setup_ort ort_qdq
 
 # number after `key` in a line of "key value key value ..."
 field() { echo "$1" | awk -v k="$2" '{for (i = 1; i < NF; i++) if ($i == k) print $(i + 1)}'; }

@@ -9,30 +9,14 @@
 # Exits 0 with "skipped" when the shared folder, node or ONNX Runtime is not available.
 set -u
 
-shared="${AC_SHARED_DIR:-}"
+. "$(dirname "$0")/oracle_common.sh"
+oracle_need_shared_and_node ort_roundtrip
 tool="${AC_ONNX_ROUNDTRIP:-}"
-if [ -z "$shared" ] || [ ! -d "$shared/models" ]; then
-    echo "ort_roundtrip: skipped (shared folder '${shared}' not found)"
-    exit 0
-fi
-if ! command -v node >/dev/null 2>&1; then
-    echo "ort_roundtrip: skipped (node is not installed)"
-    exit 0
-fi
 if [ -z "$tool" ] || [ ! -x "$tool" ]; then
     echo "ort_roundtrip: FAIL: onnx_roundtrip tool not found (AC_ONNX_ROUNDTRIP='${tool}')"
     exit 1
 fi
-ort_dir="$shared/tools/ort"
-# setup.sh returns at once when ORT is already installed
-if ! sh "$ort_dir/setup.sh" >/dev/null 2>&1; then
-    echo "ort_roundtrip: skipped (ONNX Runtime could not be installed by $ort_dir/setup.sh)"
-    exit 0
-fi
-run_js="$ort_dir/ort_run.js"
-
-work="$(mktemp -d "${TMPDIR:-/tmp}/ac_ort_rt.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
+oracle_setup_ort ort_roundtrip
 
 failed=0
 checked=0
