@@ -19,11 +19,8 @@
 #define SENTINEL 64
 #define NMSE_MAX 1e-9
 
-static uint32_t rng_state = 12345u;
-static float frand(void) {
-    rng_state = rng_state * 1664525u + 1013904223u;
-    return (float)((rng_state >> 8) & 0xffff) / 32768.0f - 1.0f;
-}
+static ac_test_rng rng = {12345u};
+static float frand(void) { return ac_test_rng_float(&rng); }
 
 typedef struct kcase {
     ac_graph *g;

@@ -72,7 +72,7 @@ static float *run_pool(const char *op, const pool_cfg *c, const int64_t *xd, con
 START_TEST(pool_kernels_match_ref) {
     static const ac_isa isas[] = {AC_ISA_AVX2, AC_ISA_AVX512};
     ac_isa have = ac_isa_detect();
-    uint32_t rng = 7u;
+    ac_test_rng rng = {7u};
     int checked = 0;
     for (size_t ci = 0; ci < sizeof cfgs / sizeof cfgs[0]; ci++)
         for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
@@ -81,10 +81,8 @@ START_TEST(pool_kernels_match_ref) {
                 int64_t xd[4] = {1 + (int64_t)(si % 2), 3, sizes[si][0], sizes[si][1]};
                 int64_t nx = xd[0] * xd[1] * xd[2] * xd[3];
                 float *x = malloc((size_t)nx * sizeof *x);
-                for (int64_t i = 0; i < nx; i++) {
-                    rng = rng * 1664525u + 1013904223u;
-                    x[i] = (float)((rng >> 8) & 0xffff) / 4096.0f - 8.0f; /* negatives too */
-                }
+                for (int64_t i = 0; i < nx; i++)
+                    x[i] = 8.0f * ac_test_rng_float(&rng); /* negatives too */
                 int64_t n_ref = 0;
                 float *want = run_pool(op, &cfgs[ci], xd, x, AC_ISA_REF, &n_ref);
                 for (size_t ii = 0; want && ii < 2; ii++) {

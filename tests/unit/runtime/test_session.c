@@ -183,11 +183,8 @@ static float *conv_out(int64_t C, int64_t M, int64_t k, int64_t hw, ac_isa isa, 
     ac_tensor *wt;
     ck_assert_int_eq(ac_graph_new_value(g, "w", &w, &d), AC_OK);
     ck_assert_int_eq(ac_graph_new_tensor(g, "w", AC_DTYPE_F32, 4, wd, &wt, &d), AC_OK);
-    uint32_t r = 99u;
-    for (int64_t i = 0; i < wt->numel; i++) {
-        r = r * 1664525u + 1013904223u;
-        ((float *)wt->data)[i] = (float)((r >> 8) & 0xffff) / 65536.0f - 0.5f;
-    }
+    ac_test_rng r = {99u};
+    for (int64_t i = 0; i < wt->numel; i++) ((float *)wt->data)[i] = 0.5f * ac_test_rng_float(&r);
     ck_assert_int_eq(ac_graph_set_initializer(g, w, wt, &d), AC_OK);
     ck_assert_int_eq(ac_graph_new_value(g, "y", &y, &d), AC_OK);
     ck_assert_int_eq(ac_graph_add_output(g, y, &d), AC_OK);
@@ -197,10 +194,7 @@ static float *conv_out(int64_t C, int64_t M, int64_t k, int64_t hw, ac_isa isa, 
     ck_assert_int_eq(ac_node_set_attr_ints(n, "pads", 4, pads, &d), AC_OK);
     int64_t nx = C * hw * hw;
     float *xv = malloc((size_t)nx * sizeof *xv);
-    for (int64_t i = 0; i < nx; i++) {
-        r = r * 1664525u + 1013904223u;
-        xv[i] = (float)((r >> 8) & 0xffff) / 8192.0f - 4.0f;
-    }
+    for (int64_t i = 0; i < nx; i++) xv[i] = 4.0f * ac_test_rng_float(&r);
     ac_session_opts o = {.threads = threads, .isa = isa};
     ac_session *s;
     ck_assert_int_eq(ac_session_new(g, 13, &o, &s, &d), AC_OK);
