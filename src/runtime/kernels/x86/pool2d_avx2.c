@@ -69,19 +69,16 @@ static void plane_task(void *user, int64_t plane, int32_t thread) {
         }
         /* output ow combines row[ow * sw + t], t < kw */
         if (sw == 1 || sw == 2) {
-            const float *src[2] = {row, row};
             if (sw == 2) {
                 for (int64_t w = 0; 2 * w < lp; w++) ev[w] = row[2 * w];
                 for (int64_t w = 0; 2 * w + 1 < lp; w++) od[w] = row[2 * w + 1];
-                src[0] = ev;
-                src[1] = od;
             }
-            /* tap t of output ow: stride 1 row[ow + t]; stride 2 (t even ? ev : od)[ow + t / 2] */
-            const float *s0 = sw == 1 ? row : ev;
-            for (int64_t ow = 0; ow < OW; ow++) y[ow] = s0[ow];
-            for (int64_t t = 1; t < kw; t++) {
-                const float *st = sw == 1 ? row + t : src[t & 1] + t / 2;
-                if (is_max)
+            for (int64_t t = 0; t < kw; t++) {
+                /* tap t of output ow: stride 1 row[ow + t]; stride 2 (t even ? ev : od)[ow + t / 2] */
+                const float *st = sw == 1 ? row + t : (t & 1 ? od : ev) + t / 2;
+                if (t == 0)
+                    for (int64_t ow = 0; ow < OW; ow++) y[ow] = st[ow];
+                else if (is_max)
                     for (int64_t ow = 0; ow < OW; ow++) y[ow] = st[ow] > y[ow] ? st[ow] : y[ow];
                 else
                     for (int64_t ow = 0; ow < OW; ow++) y[ow] += st[ow];
