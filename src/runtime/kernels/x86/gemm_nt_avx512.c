@@ -15,10 +15,6 @@
 
 #define JB 64 /* output columns per task */
 
-typedef struct job {
-    const rt_node *n;
-} job;
-
 /* Dot products of one A row with rows j0..j0+nj (nj <= 8) of B, into out[0..nj). */
 static inline void dot8(const float *a, const float *b, int64_t ldb, int64_t K, int nj,
                         float *out) {
@@ -45,7 +41,7 @@ static inline void dot8(const float *a, const float *b, int64_t ldb, int64_t K, 
 
 static void task(void *user, int64_t t, int32_t thread) {
     (void)thread;
-    const rt_node *n = ((const job *)user)->n;
+    const rt_node *n = user;
     const rt_gemm_params *q = n->params;
     const float *A = n->in[0]->data, *B = n->in[1]->data;
     const float *C = q->has_c && n->in[2] && q->beta != 0.0f ? (const float *)n->in[2]->data
@@ -71,8 +67,7 @@ static void task(void *user, int64_t t, int32_t thread) {
 
 static void run(const rt_node *n, const rt_ctx *x) {
     const rt_gemm_params *q = n->params;
-    job j = {n};
-    rt_parallel_for(x, (q->N + JB - 1) / JB, task, &j);
+    rt_parallel_for(x, (q->N + JB - 1) / JB, task, (void *)n);
 }
 
 static int score(const rt_node *n) {
