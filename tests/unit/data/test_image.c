@@ -2,6 +2,7 @@
 /* Decoding: every colour model converted, every bad input (BAD_INPUTS 15-18, 28) refused with
  * its message. Test images are generated here with libjpeg / libpng. */
 #include "autocompress/ac_data.h"
+#include "png_encode.h"
 #include "check_util.h"
 
 #include <stdio.h>
@@ -56,43 +57,13 @@ static uint8_t *make_jpeg(int w, int h, int comps, int progressive, int quality,
     return out;
 }
 
-typedef struct membuf {
-    uint8_t *p;
-    size_t n, cap;
-} membuf;
-
-static void png_w(png_structp png, png_bytep data, size_t len) {
-    membuf *m = png_get_io_ptr(png);
-    if (m->n + len > m->cap) {
-        m->cap = (m->n + len) * 2;
-        m->p = realloc(m->p, m->cap);
-    }
-    memcpy(m->p + m->n, data, len);
-    m->n += len;
-}
-static void png_f(png_structp png) { (void)png; }
-
 /* color_type / bit depth as libpng names them; samples from px(), 16-bit as v * 257. */
 static uint8_t *make_png(int w, int h, int ct, int bd, int interlace, size_t *n) {
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-    png_infop info = png_create_info_struct(png);
-    membuf m = {0};
-    png_set_write_fn(png, &m, png_w, png_f);
-    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, bd, ct,
-                 interlace ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-                 PNG_FILTER_TYPE_DEFAULT);
-    if (ct == PNG_COLOR_TYPE_PALETTE) {
-        png_color pal[4] = {{255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {10, 20, 30}};
-        png_set_PLTE(png, info, pal, 4);
-        png_byte trns[1] = {0};
-        png_set_tRNS(png, info, trns, 1, NULL);
-    }
-    png_write_info(png, info);
     int ch = ct == PNG_COLOR_TYPE_RGB ? 3 : ct == PNG_COLOR_TYPE_RGB_ALPHA ? 4
            : ct == PNG_COLOR_TYPE_GRAY_ALPHA ? 2 : 1;
     size_t rowbytes = ((size_t)w * ch * bd + 7) / 8;
     uint8_t *rows = calloc((size_t)h, rowbytes);
-    png_bytep *rp = malloc(sizeof *rp * (size_t)h);
+    uint8_t **rp = malloc(sizeof *rp * (size_t)h);
     for (int y = 0; y < h; y++) {
         uint8_t *r = rows + (size_t)y * rowbytes;
         rp[y] = r;
@@ -110,13 +81,14 @@ static uint8_t *make_png(int w, int h, int ct, int bd, int interlace, size_t *n)
                 }
             }
     }
-    png_write_image(png, rp);
-    png_write_end(png, info);
-    png_destroy_write_struct(&png, &info);
+    const int pal = ct == PNG_COLOR_TYPE_PALETTE;
+    png_color colors[4] = {{255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {10, 20, 30}};
+    png_byte trns[1] = {0};
+    uint8_t *out = ac_test_png_encode(w, h, bd, ct, interlace, pal ? colors : NULL, 4,
+                                      pal ? trns : NULL, 1, rp, n);
     free(rows);
     free(rp);
-    *n = m.n;
-    return m.p;
+    return out;
 }
 
 /* ---- decoding -----------------------------------------------------------------------------*/

@@ -2,6 +2,7 @@
 #include "eval_test.h"
 
 #include "check_util.h"
+#include "png_encode.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -43,41 +44,27 @@ size_t ac_et_write_jpeg(const char *path, int w, int h) {
 
 typedef struct membuf {
     uint8_t *p;
-    size_t n, cap;
+    size_t n;
 } membuf;
 
-static void png_w(png_structp png, png_bytep data, size_t len) {
-    membuf *m = png_get_io_ptr(png);
-    if (m->n + len > m->cap) {
-        m->cap = (m->n + len) * 2;
-        m->p = realloc(m->p, m->cap);
-    }
-    memcpy(m->p + m->n, data, len);
-    m->n += len;
-}
-static void png_f(png_structp png) { (void)png; }
-
+/* Gray PNG of w x h from fill (row-major, one byte per pixel; NULL: zeros); 16-bit samples
+ * hold the byte in their low half. */
 static membuf make_png(int w, int h, int bd, const uint8_t *fill) {
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-    png_infop info = png_create_info_struct(png);
-    membuf m = {0};
-    png_set_write_fn(png, &m, png_w, png_f);
-    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, bd, PNG_COLOR_TYPE_GRAY,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_write_info(png, info);
     size_t rowbytes = (size_t)w * (size_t)(bd / 8);
-    uint8_t *row = calloc(1, rowbytes);
+    uint8_t *pix = calloc((size_t)h, rowbytes);
+    uint8_t **rows = malloc(sizeof *rows * (size_t)h);
     for (int y = 0; y < h; y++) {
+        uint8_t *row = rows[y] = pix + (size_t)y * rowbytes;
         for (int x = 0; x < w; x++) {
             uint8_t v = fill ? fill[(size_t)y * w + x] : 0;
             if (bd == 16) row[2 * x] = 0, row[2 * x + 1] = v;
             else row[x] = v;
         }
-        png_write_row(png, row);
     }
-    png_write_end(png, info);
-    png_destroy_write_struct(&png, &info);
-    free(row);
+    membuf m;
+    m.p = ac_test_png_encode(w, h, bd, PNG_COLOR_TYPE_GRAY, 0, NULL, 0, NULL, 0, rows, &m.n);
+    free(rows);
+    free(pix);
     return m;
 }
 
