@@ -30,7 +30,7 @@ const rt_kernel *rt_choose_kernel(const rt_node *n, ac_isa cap) {
     for (int i = 0; i < families[f]->n_kernels; i++) {
         const rt_kernel *k = families[f]->kernels[i];
         /* a kernel names one op, or "*" for a family sharing one infer (unary, binary...) */
-        if (k->isa > cap) continue;
+        if (k->isa > cap || (k->pair != 0) != (n->dw != NULL)) continue;
         if (strcmp(k->op, "*") && strcmp(k->op, n->src->op_type)) continue;
         int sc = k->score ? k->score(n) : 1;
         if (sc > best_score) {

@@ -84,6 +84,10 @@ struct rt_node {
     size_t scratch;  /* bytes of per-thread scratch the kernel needs */
     rt_act act;      /* fused activation applied to out[0] */
     rt_tensor *sum;  /* fused residual: out[0] = act(op(...) + sum) */
+    /* A depthwise Conv fused after this pointwise one (plan.c, fuse_pointwise_depthwise): it
+     * stays in the plan, dead, for its params, weights and activation; out[0] is its output
+     * and the tensor between the two is never stored whole. */
+    struct rt_node *dw;
     int dead;        /* removed by a pass (folded, fused, Identity) */
     const char *label; /* "Conv+Add+Relu" for profiles */
     double ms;
@@ -121,6 +125,9 @@ typedef struct rt_kernel {
     /* optional: prepack, set n->scratch; may allocate from the plan */
     ac_status (*prepare)(rt_plan *p, rt_node *n, ac_diag *d);
     void (*run)(const rt_node *n, const rt_ctx *x);
+    /* 1: runs pointwise + depthwise pairs (n->dw set) and nothing else; only such kernels
+     * run them */
+    int pair;
 } rt_kernel;
 
 /* ---- plan services for infer/prepare --------------------------------------------------- */

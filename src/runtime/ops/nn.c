@@ -328,6 +328,7 @@ static const rt_kernel *const kernels[] = {
     &rt_k_conv_wino_avx512,
     &rt_k_gemm_nt_avx512,
     &rt_k_conv_ortorder_avx2,
+    &rt_k_pwdw_avx512,
 };
 
 const rt_family rt_family_nn = {ops, RT_COUNT(ops), kernels, RT_COUNT(kernels)};
