@@ -288,12 +288,15 @@ void rt_sgemm_avx512(int64_t M, int64_t N, int64_t K, const float *A, int64_t ld
     for (int64_t k0 = 0; k0 < K; k0 += kcb) {
         int64_t kc = K - k0 < kcb ? K - k0 : kcb;
         int first = k0 == 0, last = k0 + kc == K;
-        if (nt) tail_cols(M, nt, kc, k0, A, lda, B, ldb, C, ldc, first, last, ep, Nv);
         /* Loop order: with a small B block (few k, as in 1x1 convs on few channels) walk all
          * columns for one row band at a time, so each output row is written as one stream;
-         * otherwise keep a B panel in L1 while every row band passes over it. */
+         * otherwise keep a B panel in L1 while every row band passes over it. Tail columns
+         * are done band by band beside the panels, so the band's weight rows come from
+         * memory once, not once for the tail and again for the panels (MobileNetV2's last
+         * 1x1, 1.6 MB of weights: 0.49-0.52 -> 0.44-0.46 ms in the model). */
         int rows_outer = kc * Nv * (int64_t)sizeof(float) <= (256 << 10);
-        int64_t band = rows_outer ? 24 : M; /* a multiple of 6 and of 8 */
+        /* multiples of 6 and 8 (panel tiles), 120 also of 5 and 4 (tail tiles) */
+        int64_t band = rows_outer ? 24 : nt ? 120 : M;
         for (int64_t b0 = 0; b0 < M; b0 += band) {
             int64_t bm = M - b0 < band ? M - b0 : band;
             const float *Ab = A + b0 * lda;
@@ -302,6 +305,7 @@ void rt_sgemm_avx512(int64_t M, int64_t N, int64_t K, const float *A, int64_t ld
             if (epb.bias) epb.bias += b0;
             if (epb.sum) epb.sum += b0 * epb.lds;
             panels(bm, Nv, kc, k0, Ab, lda, B, ldb, Cb, ldc, first, last, &epb);
+            if (nt) tail_cols(bm, nt, kc, k0, Ab, lda, B, ldb, Cb, ldc, first, last, &epb, Nv);
         }
     }
 }
