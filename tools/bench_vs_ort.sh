@@ -3,6 +3,12 @@
 # the same run, and print both medians and the ratio (ours / ORT: below 1.0 means faster).
 #
 #   tools/bench_vs_ort.sh MODEL [--threads N] [--shape 1x3x224x224] [--iters N] [--batch N]
+#                               [--rounds R]
+#
+# With --rounds R (default 1) the two engines run alternately R times each, and the figures
+# are the medians over the rounds of each round's median and minimum, with one ratio per round:
+# on a shared machine whose speed drifts over seconds, running one engine after the other
+# once can put the drift into the ratio.
 #
 # ONNX Runtime (npm onnxruntime-node) is a benchmark peer only; it is installed on demand by
 # ../shared/tools/ort/setup.sh (or $AC_ORT_TOOLS/setup.sh).
@@ -12,13 +18,14 @@ cli=${AC_CLI:-$here/build/src/cli/autocompress}
 ort_tools=${AC_ORT_TOOLS:-$here/../shared/tools/ort}
 [ $# -ge 1 ] || { echo "usage: $0 MODEL [--threads N] [--shape AxBxC] [--iters N] [--batch N]" >&2; exit 2; }
 model=$1; shift
-threads=1; shape=""; iters=30; batch=1
+threads=1; shape=""; iters=30; batch=1; rounds=1
 while [ $# -gt 0 ]; do
   case $1 in
     --threads) threads=$2; shift 2 ;;
     --shape) shape=$2; shift 2 ;;
     --iters) iters=$2; shift 2 ;;
     --batch) batch=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -31,12 +38,27 @@ if [ -z "$shape" ]; then
       const dims = JSON.parse(s).inputs[0].shape.map((d, i) => typeof d === "number" ? d : (i === 0 ? '"$batch"' : 1));
       console.log(dims.join("x")); });')
 fi
-ours=$("$cli" bench "$model" --threads "$threads" --shape "$shape" --iters "$iters" --warmup 5 --json)
-ort=$(node "$ort_tools/ort_run.js" bench "$model" --shape "$shape" --threads "$threads" --iters "$iters" --warmup 5)
+ours_all=""; ort_all=""
+r=0
+while [ "$r" -lt "$rounds" ]; do
+  ours=$("$cli" bench "$model" --threads "$threads" --shape "$shape" --iters "$iters" --warmup 5 --json)
+  ort=$(node "$ort_tools/ort_run.js" bench "$model" --shape "$shape" --threads "$threads" --iters "$iters" --warmup 5)
+  ours_all="$ours_all$ours
+"; ort_all="$ort_all$ort
+"
+  r=$((r + 1))
+done
 node -e '
-  const a = JSON.parse(process.argv[1]), b = JSON.parse(process.argv[2]);
-  console.log(`model ${process.argv[3]}  shape ${process.argv[4]}  threads ${process.argv[5]}`);
-  console.log(`autocompress  median ${a.median_ms.toFixed(3)} ms  min ${a.min_ms.toFixed(3)} ms`);
-  console.log(`onnxruntime   median ${b.median_ms.toFixed(3)} ms  min ${b.min_ms.toFixed(3)} ms`);
-  console.log(`ratio (ours/ORT, median) ${(a.median_ms / b.median_ms).toFixed(3)}`);
-' "$ours" "$ort" "$model" "$shape" "$threads"
+  const parse = s => s.trim().split("\n").map(l => JSON.parse(l));
+  const a = parse(process.argv[1]), b = parse(process.argv[2]);
+  const med = v => { const s = [...v].sort((x, y) => x - y), n = s.length;
+                     return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
+  const am = med(a.map(x => x.median_ms)), bm = med(b.map(x => x.median_ms));
+  const an = med(a.map(x => x.min_ms)), bn = med(b.map(x => x.min_ms));
+  console.log(`model ${process.argv[3]}  shape ${process.argv[4]}  threads ${process.argv[5]}  rounds ${a.length}`);
+  console.log(`autocompress  median ${am.toFixed(3)} ms  min ${an.toFixed(3)} ms`);
+  console.log(`onnxruntime   median ${bm.toFixed(3)} ms  min ${bn.toFixed(3)} ms`);
+  if (a.length > 1)
+    console.log(`ratio per round (median) ${a.map((x, i) => (x.median_ms / b[i].median_ms).toFixed(3)).join(" ")}`);
+  console.log(`ratio (ours/ORT, median) ${(am / bm).toFixed(3)}`);
+' "$ours_all" "$ort_all" "$model" "$shape" "$threads"
