@@ -168,7 +168,23 @@ static void unary_task(void *user, int64_t task, int32_t thread) {
     case AC_DTYPE_F32: {
         const float *x = n->in[0]->data;
         float *y = n->out[0]->data;
-        for (int64_t i = lo; i < hi; i++) y[i] = unary_f32(e, x[i]);
+        /* The common activations as loops of their own, which the compiler vectorises (a
+         * standalone Relu over a U-Net's 160x160 maps cost 10% of a calibration run element by
+         * element through the switch); same expressions as unary_f32, so the same results. */
+        const float a = e->alpha, b = e->beta;
+        switch (e->kind) {
+        case RT_EW_RELU:
+            for (int64_t i = lo; i < hi; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+            break;
+        case RT_EW_CLIP:
+            for (int64_t i = lo; i < hi; i++) y[i] = x[i] < a ? a : (x[i] > b ? b : x[i]);
+            break;
+        case RT_EW_LEAKY_RELU:
+            for (int64_t i = lo; i < hi; i++) y[i] = x[i] < 0.0f ? a * x[i] : x[i];
+            break;
+        default:
+            for (int64_t i = lo; i < hi; i++) y[i] = unary_f32(e, x[i]);
+        }
         break;
     }
     case AC_DTYPE_F64: {
