@@ -69,8 +69,10 @@ typedef struct rt_act {
 /* Applies `a` to n floats in place (shared by every kernel that fuses activations). */
 void rt_act_apply(const rt_act *a, float *y, int64_t n);
 float rt_act_scalar(const rt_act *a, float x);
-/* Logistic as ORT's MLAS computes it (FMA3 kernel), for Sigmoid everywhere. */
+/* Logistic as ORT's MLAS computes it (FMA3 kernel), for Sigmoid everywhere; _n over n floats
+ * (y may be x), vectorised where the CPU has FMA, with the same results. */
 float rt_logistic(float x);
+void rt_logistic_n(const float *x, float *y, int64_t n);
 
 struct rt_node {
     const ac_node *src; /* the graph node (attributes); first of a fused group */

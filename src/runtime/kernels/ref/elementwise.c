@@ -182,6 +182,9 @@ static void unary_task(void *user, int64_t task, int32_t thread) {
         case RT_EW_LEAKY_RELU:
             for (int64_t i = lo; i < hi; i++) y[i] = x[i] < 0.0f ? a * x[i] : x[i];
             break;
+        case RT_EW_SIGMOID:
+            rt_logistic_n(x + lo, y + lo, hi - lo);
+            break;
         default:
             for (int64_t i = lo; i < hi; i++) y[i] = unary_f32(e, x[i]);
         }
