@@ -93,9 +93,17 @@ float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, int32_t
  * counts each value once into f, two copies of three rows of nbins 32-bit counts, at
  * a = floor(|x| * fa) in row 0 (x >= 0, -0.0 included), row 1 (x < 0 inside its bin) or row 2
  * (x < 0 exactly on the bin's lower edge, a > 0), as fine_indices in collector.c. Returns the
- * max |x|. The caller keeps counts below 2^32. */
+ * max |x|. The caller keeps counts below 2^32.
+ * With `spec` (start it at {INT32_MAX, INT32_MIN}) the caller may speculate as with the
+ * non-negative kernel: bins are clamped to nbins - 1, spec gets the min and max of the values
+ * as order-preserving keys (a float's bits with the magnitude flipped when negative: -0.0 sorts
+ * just below +0.0), and the returned max |x| (NaN and infinities included, as bit patterns)
+ * says whether everything fitted. */
+typedef struct ac_calib_sspec {
+    int32_t kmin, kmax;
+} ac_calib_sspec;
 float ac_calib_count_signed_avx512(const float *xs, int64_t m, float fa, int32_t nbins,
-                                   uint32_t *f);
+                                   uint32_t *f, ac_calib_sspec *spec);
 /* Folds of the kernels' 32-bit rows for the usual width ratio signed_e = abs_e + 1, zeroing
  * them: ha (|x| histogram) and hs (signed histogram's zero bin) get bins [0, n), n <= nbins.
  * nonneg: the four copies c[0 .. 4 nbins) of the non-negative kernel (|x| bin a -> signed

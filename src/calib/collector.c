@@ -324,7 +324,7 @@ static void bin_range(void *user, int64_t t, int32_t thread) {
                 continue;
             } else if (j->fine && j->simd) {
                 uint32_t *c32 = j->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)nbins;
-                bmax = ac_calib_count_signed_avx512(j->x + e, stop - e, j->fa, nbins, c32);
+                bmax = ac_calib_count_signed_avx512(j->x + e, stop - e, j->fa, nbins, c32, NULL);
                 if (bmax > smax) smax = bmax;
                 break;
             } else if (j->fine) {
@@ -694,6 +694,98 @@ static int observe_speculative(ac_calib *c, ac_calib_tensor *r, const float *x, 
     return 1;
 }
 
+/* The same for a tensor that has been negative: the signed kernel counts at the current widths
+ * while finding the batch's extremes. Valid when the batch is finite and fits those widths,
+ * with the usual ratio signed_e = abs_e + 1 (the widths then stay and the counts are the
+ * two-pass path's); otherwise nothing is recorded and the caller takes the two-pass path. */
+typedef struct sspec_job {
+    const float *x;
+    int64_t per, n_samp, numel, tasks;
+    float fa;
+    int32_t nbins;
+    uint32_t *scratch32; /* tasks x TASK_SCRATCH x nbins */
+    float *pmax;         /* tasks x n_samp */
+    ac_calib_sspec *spec; /* tasks */
+} sspec_job;
+
+static void sspec_range(void *user, int64_t t, int32_t thread) {
+    (void)thread;
+    const sspec_job *j = user;
+    uint32_t *c32 = j->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)j->nbins;
+    float *pm = j->pmax + t * j->n_samp;
+    ac_calib_sspec sp = {INT32_MAX, INT32_MIN};
+    int64_t e0 = j->numel * t / j->tasks, e1 = j->numel * (t + 1) / j->tasks;
+    for (int64_t e = e0; e < e1;) {
+        int64_t smp = e / j->per, send = (smp + 1) * j->per, stop = send < e1 ? send : e1;
+        pm[smp] = ac_calib_count_signed_avx512(j->x + e, stop - e, j->fa, j->nbins, c32, &sp);
+        e = stop;
+    }
+    j->spec[t] = sp;
+}
+
+/* A key of the kernel's order back to its float. */
+static float key_float(int32_t k) {
+    uint32_t u = (uint32_t)k ^ ((uint32_t)(k >> 31) & 0x7fffffffu);
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static int observe_speculative_signed(ac_calib *c, ac_calib_tensor *r, const float *x,
+                                      int64_t per, int64_t n_samp, int64_t tasks) {
+    int32_t nbins = c->nbins, half = nbins / 2;
+    ac_calib_sspec spec[AC_CALIB_SPEC_TASKS];
+    sspec_job j = {.x = x, .per = per, .n_samp = n_samp, .numel = per * n_samp, .tasks = tasks,
+                   .fa = ldexpf(1.0f, -r->abs_e), .nbins = nbins, .scratch32 = c->scratch32,
+                   .pmax = c->pmax, .spec = spec};
+    for (int64_t i = 0; i < tasks * n_samp; i++) c->pmax[i] = 0.0f;
+    if (tasks > 1)
+        ac_threadpool_run(c->pool, tasks, sspec_range, &j);
+    else
+        sspec_range(&j, 0, 0);
+    int32_t kmin = INT32_MAX, kmax = INT32_MIN;
+    uint32_t amax_bits = 0; /* compared as bits: a NaN must not be skipped */
+    for (int64_t t = 0; t < tasks; t++) {
+        if (spec[t].kmin < kmin) kmin = spec[t].kmin;
+        if (spec[t].kmax > kmax) kmax = spec[t].kmax;
+        for (int64_t s = 0; s < n_samp; s++) {
+            uint32_t b;
+            memcpy(&b, &c->pmax[t * n_samp + s], sizeof b);
+            if (b > amax_bits) amax_bits = b;
+        }
+    }
+    float amax, lo = key_float(kmin), hi = key_float(kmax);
+    memcpy(&amax, &amax_bits, sizeof amax);
+    int ok = amax_bits < 0x7f800000u && (int64_t)(amax * j.fa) < nbins &&
+             ac_calib_signed_e_for(lo, nbins) <= r->signed_e &&
+             ac_calib_signed_e_for(hi, nbins) <= r->signed_e;
+    int32_t a_hi = ok ? (int32_t)(amax * j.fa) : nbins - 1;
+    for (int64_t t = 0; t < tasks; t++) {
+        uint32_t *c32 = c->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)nbins;
+        if (ok)
+            ac_calib_fold_signed_k1_avx512(r->abs_hist, r->signed_hist + half, c32, nbins,
+                                           a_hi + 1);
+        else
+            memset(c32, 0, 6 * (size_t)nbins * sizeof *c32); /* the rows the kernel used */
+    }
+    if (!ok) return 0;
+    for (int64_t s = 0; s < n_samp; s++) {
+        float smax = 0;
+        for (int64_t t = 0; t < tasks; t++)
+            if (c->pmax[t * n_samp + s] > smax) smax = c->pmax[t * n_samp + s];
+        ac_calib_acc_add_float(r->acc, smax);
+    }
+    /* canonical zero, as the two-pass path: which of 0.0 and -0.0 is kept must not depend on
+     * arrival order */
+    if (lo == 0) lo = 0.0f;
+    if (hi == 0) hi = 0.0f;
+    if (lo < r->min) r->min = lo;
+    if (hi > r->max) r->max = hi;
+    r->n_samples += n_samp;
+    r->n_values += (uint64_t)(per * n_samp);
+    return 1;
+}
+
 static const char *nonfinite_name(float x) {
     return isnan(x) ? "NaN" : x > 0 ? "+Inf" : "-Inf";
 }
@@ -762,6 +854,10 @@ ac_status ac_calib_observe(ac_calib *c, const char *name, const ac_tensor *t,
             r->signed_e >= r->abs_e) {
             AC_TRY(bin_buffers(c, tasks, n_samp, d));
             if (observe_speculative(c, r, x, per, n_samp, tasks)) return AC_OK;
+        } else if (r && r->n_values > 0 && r->min < 0 && r->abs_e >= -126 && r->abs_e <= 126 &&
+                   r->signed_e == r->abs_e + 1 && r->signed_e <= 126) {
+            AC_TRY(bin_buffers(c, tasks, n_samp, d));
+            if (observe_speculative_signed(c, r, x, per, n_samp, tasks)) return AC_OK;
         }
     }
 

@@ -92,10 +92,14 @@ float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, int32_t
 }
 
 float ac_calib_count_signed_avx512(const float *xs, int64_t m, float fa, int32_t nbins,
-                                   uint32_t *f) {
+                                   uint32_t *f, ac_calib_sspec *spec) {
     const __m512 vfa = _mm512_set1_ps(fa);
     const __m512i absmask = _mm512_set1_epi32(0x7fffffff), vn = _mm512_set1_epi32(nbins);
+    const __m512i vlast = _mm512_set1_epi32(nbins - 1);
     __m512i vmax = _mm512_setzero_si512();
+    /* order-preserving keys (bits, magnitude flipped when negative): their min and max are the
+     * batch's extremes; only kept with spec */
+    __m512i kmin = _mm512_set1_epi32(INT32_MAX), kmax = _mm512_set1_epi32(INT32_MIN);
     int32_t idx[BLOCK + 16];
     for (int64_t e = 0; e < m; e += BLOCK) {
         int64_t mb = m - e < BLOCK ? m - e : BLOCK;
@@ -105,8 +109,16 @@ float ac_calib_count_signed_avx512(const float *xs, int64_t m, float fa, int32_t
             __m512i raw = _mm512_maskz_loadu_epi32(live, x + i);
             __m512i u = _mm512_and_si512(raw, absmask);
             vmax = _mm512_max_epu32(vmax, u);
+            if (spec) {
+                __m512i key = _mm512_xor_si512(
+                    raw, _mm512_and_si512(_mm512_srai_epi32(raw, 31), absmask));
+                kmin = _mm512_mask_min_epi32(kmin, live, kmin, key);
+                kmax = _mm512_mask_max_epi32(kmax, live, kmax, key);
+            }
             __m512 q = _mm512_mul_ps(_mm512_castsi512_ps(u), vfa);
-            __m512i a = _mm512_cvttps_epi32(q);
+            /* clamped: when the caller speculates a value may not fit (or be NaN, which converts
+             * to 0x80000000); otherwise a no-op */
+            __m512i a = _mm512_min_epu32(_mm512_cvttps_epi32(q), vlast);
             /* negative: sign set and not -0.0 (that is x >= 0 for the signed histogram) */
             __mmask16 neg = _mm512_cmpgt_epu32_mask(raw, _mm512_set1_epi32((int)0x80000000u));
             /* exactly on an edge (a != 0: a value inside bin 0 whose product underflowed) */
@@ -123,6 +135,11 @@ float ac_calib_count_signed_avx512(const float *xs, int64_t m, float fa, int32_t
             g[idx[k + 1]]++;
         }
         if (k < n) f[idx[k]]++;
+    }
+    if (spec) {
+        int32_t lo = _mm512_reduce_min_epi32(kmin), hi = _mm512_reduce_max_epi32(kmax);
+        if (lo < spec->kmin) spec->kmin = lo;
+        if (hi > spec->kmax) spec->kmax = hi;
     }
     uint32_t mx = _mm512_reduce_max_epu32(vmax);
     float r;
@@ -230,8 +247,8 @@ float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, int32_t
     return 0.0f;
 }
 float ac_calib_count_signed_avx512(const float *xs, int64_t m, float fa, int32_t nbins,
-                                   uint32_t *f) {
-    (void)xs, (void)m, (void)fa, (void)nbins, (void)f;
+                                   uint32_t *f, ac_calib_sspec *spec) {
+    (void)xs, (void)m, (void)fa, (void)nbins, (void)f, (void)spec;
     return 0.0f;
 }
 void ac_calib_fold_nonneg_k1_avx512(uint64_t *ha, uint64_t *hs, uint32_t *c, int32_t nbins,
