@@ -608,10 +608,11 @@ typedef struct spec_job {
     int64_t per, n_samp, numel, tasks;
     float fa;
     int32_t top, nbins;
-    uint32_t *scratch32; /* tasks x TASK_SCRATCH x nbins */
-    float *pmax;         /* tasks x n_samp */
-    ac_calib_spec *spec; /* tasks */
-    uint32_t *hi_bits;   /* tasks */
+    int is_signed;          /* the signed kernel (a tensor seen negative), else the non-negative */
+    uint32_t *scratch32;    /* tasks x TASK_SCRATCH x nbins */
+    float *pmax;            /* tasks x n_samp: each sample's max |x| per task */
+    ac_calib_spec *spec;    /* tasks (non-negative kernel) */
+    ac_calib_sspec *sspec;  /* tasks (signed kernel) */
 } spec_job;
 
 /* One contiguous range of the batch (split as bin_range splits), its samples' maxima kept per
@@ -622,41 +623,64 @@ static void spec_range(void *user, int64_t t, int32_t thread) {
     uint32_t *c32 = j->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)j->nbins;
     float *pm = j->pmax + t * j->n_samp;
     ac_calib_spec sp = {0, UINT32_MAX};
-    uint32_t hb = 0; /* compared as bits: a NaN maximum must not be skipped */
+    ac_calib_sspec ssp = {INT32_MAX, INT32_MIN};
     int64_t e0 = j->numel * t / j->tasks, e1 = j->numel * (t + 1) / j->tasks;
     for (int64_t e = e0; e < e1;) {
         int64_t smp = e / j->per, send = (smp + 1) * j->per, stop = send < e1 ? send : e1;
-        float m = ac_calib_count_nonneg_avx512(j->x + e, stop - e, j->fa, j->top, c32, j->nbins,
-                                               &sp);
-        uint32_t mb;
-        memcpy(&mb, &m, sizeof mb);
-        if (mb > hb) hb = mb;
-        pm[smp] = m; /* each task touches a sample at most once */
+        /* each task touches a sample at most once */
+        pm[smp] = j->is_signed ? ac_calib_count_signed_avx512(j->x + e, stop - e, j->fa,
+                                                              j->nbins, c32, &ssp)
+                               : ac_calib_count_nonneg_avx512(j->x + e, stop - e, j->fa, j->top,
+                                                              c32, j->nbins, &sp);
         e = stop;
     }
-    j->spec[t] = sp;
-    j->hi_bits[t] = hb;
+    if (j->is_signed) j->sspec[t] = ssp;
+    else j->spec[t] = sp;
+}
+
+/* Runs the kernel of j over the batch and returns the bits of its max |x| (compared as bits:
+ * a NaN must not be skipped). */
+static uint32_t spec_count(ac_calib *c, spec_job *j) {
+    for (int64_t i = 0; i < j->tasks * j->n_samp; i++) c->pmax[i] = 0.0f;
+    if (j->tasks > 1)
+        ac_threadpool_run(c->pool, j->tasks, spec_range, j);
+    else
+        spec_range(j, 0, 0);
+    uint32_t hi_bits = 0;
+    for (int64_t i = 0; i < j->tasks * j->n_samp; i++) {
+        uint32_t b;
+        memcpy(&b, &c->pmax[i], sizeof b);
+        if (b > hi_bits) hi_bits = b;
+    }
+    return hi_bits;
+}
+
+/* A counted batch that fitted: its samples' maxima, extremes and sizes join r. */
+static void spec_record(ac_calib *c, ac_calib_tensor *r, const spec_job *j, float lo, float hi) {
+    for (int64_t s = 0; s < j->n_samp; s++) {
+        float smax = 0;
+        for (int64_t t = 0; t < j->tasks; t++)
+            if (c->pmax[t * j->n_samp + s] > smax) smax = c->pmax[t * j->n_samp + s];
+        ac_calib_acc_add_float(r->acc, smax);
+    }
+    if (lo < r->min) r->min = lo;
+    if (hi > r->max) r->max = hi;
+    r->n_samples += j->n_samp;
+    r->n_values += (uint64_t)j->numel;
 }
 
 static int observe_speculative(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t per,
                                int64_t n_samp, int64_t tasks) {
     int32_t nbins = c->nbins, half = nbins / 2;
     ac_calib_spec spec[AC_CALIB_SPEC_TASKS];
-    uint32_t hb[AC_CALIB_SPEC_TASKS];
     spec_job j = {.x = x, .per = per, .n_samp = n_samp, .numel = per * n_samp, .tasks = tasks,
                   .fa = ldexpf(1.0f, -r->abs_e), .nbins = nbins, .scratch32 = c->scratch32,
-                  .pmax = c->pmax, .spec = spec, .hi_bits = hb};
+                  .pmax = c->pmax, .spec = spec};
     j.top = (int32_t)(r->max * j.fa); /* a guess: where this tensor's max has been */
-    for (int64_t i = 0; i < tasks * n_samp; i++) c->pmax[i] = 0.0f;
-    if (tasks > 1)
-        ac_threadpool_run(c->pool, tasks, spec_range, &j);
-    else
-        spec_range(&j, 0, 0);
-    uint32_t max_raw = 0, min_abs = UINT32_MAX, hi_bits = 0;
+    uint32_t hi_bits = spec_count(c, &j), max_raw = 0, min_abs = UINT32_MAX;
     for (int64_t t = 0; t < tasks; t++) {
         if (spec[t].max_raw > max_raw) max_raw = spec[t].max_raw;
         if (spec[t].min_abs < min_abs) min_abs = spec[t].min_abs;
-        if (hb[t] > hi_bits) hi_bits = hb[t];
     }
     float hi, lo;
     memcpy(&hi, &hi_bits, sizeof hi);
@@ -681,49 +705,11 @@ static int observe_speculative(ac_calib *c, ac_calib_tensor *r, const float *x, 
         fold_groups(r->signed_hist + half, sa0, a_hi + 1, r->signed_e - r->abs_e);
     }
     if (!ok) return 0;
-    for (int64_t s = 0; s < n_samp; s++) {
-        float smax = 0;
-        for (int64_t t = 0; t < tasks; t++)
-            if (c->pmax[t * n_samp + s] > smax) smax = c->pmax[t * n_samp + s];
-        ac_calib_acc_add_float(r->acc, smax);
-    }
-    if (lo < r->min) r->min = lo;
-    if (hi > r->max) r->max = hi;
-    r->n_samples += n_samp;
-    r->n_values += (uint64_t)(per * n_samp);
+    spec_record(c, r, &j, lo, hi);
     return 1;
 }
 
-/* The same for a tensor that has been negative: the signed kernel counts at the current widths
- * while finding the batch's extremes. Valid when the batch is finite and fits those widths,
- * with the usual ratio signed_e = abs_e + 1 (the widths then stay and the counts are the
- * two-pass path's); otherwise nothing is recorded and the caller takes the two-pass path. */
-typedef struct sspec_job {
-    const float *x;
-    int64_t per, n_samp, numel, tasks;
-    float fa;
-    int32_t nbins;
-    uint32_t *scratch32; /* tasks x TASK_SCRATCH x nbins */
-    float *pmax;         /* tasks x n_samp */
-    ac_calib_sspec *spec; /* tasks */
-} sspec_job;
-
-static void sspec_range(void *user, int64_t t, int32_t thread) {
-    (void)thread;
-    const sspec_job *j = user;
-    uint32_t *c32 = j->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)j->nbins;
-    float *pm = j->pmax + t * j->n_samp;
-    ac_calib_sspec sp = {INT32_MAX, INT32_MIN};
-    int64_t e0 = j->numel * t / j->tasks, e1 = j->numel * (t + 1) / j->tasks;
-    for (int64_t e = e0; e < e1;) {
-        int64_t smp = e / j->per, send = (smp + 1) * j->per, stop = send < e1 ? send : e1;
-        pm[smp] = ac_calib_count_signed_avx512(j->x + e, stop - e, j->fa, j->nbins, c32, &sp);
-        e = stop;
-    }
-    j->spec[t] = sp;
-}
-
-/* A key of the kernel's order back to its float. */
+/* A key of the signed kernel's order back to its float. */
 static float key_float(int32_t k) {
     uint32_t u = (uint32_t)k ^ ((uint32_t)(k >> 31) & 0x7fffffffu);
     float f;
@@ -731,58 +717,40 @@ static float key_float(int32_t k) {
     return f;
 }
 
+/* The same for a tensor that has been negative: the signed kernel counts at the current widths
+ * while finding the batch's extremes. Valid when the batch is finite and fits those widths,
+ * with the usual ratio signed_e = abs_e + 1 (the widths then stay and the counts are the
+ * two-pass path's); otherwise nothing is recorded and the caller takes the two-pass path. */
 static int observe_speculative_signed(ac_calib *c, ac_calib_tensor *r, const float *x,
                                       int64_t per, int64_t n_samp, int64_t tasks) {
     int32_t nbins = c->nbins, half = nbins / 2;
     ac_calib_sspec spec[AC_CALIB_SPEC_TASKS];
-    sspec_job j = {.x = x, .per = per, .n_samp = n_samp, .numel = per * n_samp, .tasks = tasks,
-                   .fa = ldexpf(1.0f, -r->abs_e), .nbins = nbins, .scratch32 = c->scratch32,
-                   .pmax = c->pmax, .spec = spec};
-    for (int64_t i = 0; i < tasks * n_samp; i++) c->pmax[i] = 0.0f;
-    if (tasks > 1)
-        ac_threadpool_run(c->pool, tasks, sspec_range, &j);
-    else
-        sspec_range(&j, 0, 0);
+    spec_job j = {.x = x, .per = per, .n_samp = n_samp, .numel = per * n_samp, .tasks = tasks,
+                  .fa = ldexpf(1.0f, -r->abs_e), .nbins = nbins, .is_signed = 1,
+                  .scratch32 = c->scratch32, .pmax = c->pmax, .sspec = spec};
+    uint32_t amax_bits = spec_count(c, &j);
     int32_t kmin = INT32_MAX, kmax = INT32_MIN;
-    uint32_t amax_bits = 0; /* compared as bits: a NaN must not be skipped */
     for (int64_t t = 0; t < tasks; t++) {
         if (spec[t].kmin < kmin) kmin = spec[t].kmin;
         if (spec[t].kmax > kmax) kmax = spec[t].kmax;
-        for (int64_t s = 0; s < n_samp; s++) {
-            uint32_t b;
-            memcpy(&b, &c->pmax[t * n_samp + s], sizeof b);
-            if (b > amax_bits) amax_bits = b;
-        }
     }
     float amax, lo = key_float(kmin), hi = key_float(kmax);
     memcpy(&amax, &amax_bits, sizeof amax);
     int ok = amax_bits < 0x7f800000u && (int64_t)(amax * j.fa) < nbins &&
              ac_calib_signed_e_for(lo, nbins) <= r->signed_e &&
              ac_calib_signed_e_for(hi, nbins) <= r->signed_e;
-    int32_t a_hi = ok ? (int32_t)(amax * j.fa) : nbins - 1;
     for (int64_t t = 0; t < tasks; t++) {
         uint32_t *c32 = c->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)nbins;
         if (ok)
             ac_calib_fold_signed_k1_avx512(r->abs_hist, r->signed_hist + half, c32, nbins,
-                                           a_hi + 1);
+                                           (int32_t)(amax * j.fa) + 1);
         else
             memset(c32, 0, 6 * (size_t)nbins * sizeof *c32); /* the rows the kernel used */
     }
     if (!ok) return 0;
-    for (int64_t s = 0; s < n_samp; s++) {
-        float smax = 0;
-        for (int64_t t = 0; t < tasks; t++)
-            if (c->pmax[t * n_samp + s] > smax) smax = c->pmax[t * n_samp + s];
-        ac_calib_acc_add_float(r->acc, smax);
-    }
     /* canonical zero, as the two-pass path: which of 0.0 and -0.0 is kept must not depend on
      * arrival order */
-    if (lo == 0) lo = 0.0f;
-    if (hi == 0) hi = 0.0f;
-    if (lo < r->min) r->min = lo;
-    if (hi > r->max) r->max = hi;
-    r->n_samples += n_samp;
-    r->n_values += (uint64_t)(per * n_samp);
+    spec_record(c, r, &j, lo == 0 ? 0.0f : lo, hi == 0 ? 0.0f : hi);
     return 1;
 }
 
