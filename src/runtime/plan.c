@@ -375,6 +375,21 @@ static int fusable_producer(const rt_node *n) {
            n->out[0] && n->out[0]->dtype == AC_DTYPE_F32;
 }
 
+/* Node c (plan index i) takes over the output of `gone`, which leaves the plan; its profile
+ * label gets "+what". */
+static ac_status absorb(rt_plan *p, rt_node *c, int64_t i, rt_node *gone, const char *what,
+                        ac_diag *d) {
+    size_t n = strlen(c->label) + strlen(what) + 2;
+    char *lab = rt_plan_alloc(p, n);
+    if (!lab) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+    snprintf(lab, n, "%s+%s", c->label, what);
+    c->label = lab;
+    c->out[0] = gone->out[0];
+    c->out[0]->producer = i;
+    gone->dead = 1;
+    return AC_OK;
+}
+
 static ac_status fuse_conv_add_act(rt_plan *p, ac_diag *d) {
     for (int64_t i = 0; i < p->n_nodes; i++) {
         rt_node *c = &p->nodes[i];
@@ -404,13 +419,7 @@ static ac_status fuse_conv_add_act(rt_plan *p, ac_diag *d) {
                 rt_act act = act_of(p, a);
                 if (act.kind) {
                     c->act = act;
-                    c->out[0] = a->out[0];
-                    c->out[0]->producer = i;
-                    char *lab = rt_plan_alloc(p, 64);
-                    if (!lab) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
-                    snprintf(lab, 64, "%s+%s", c->label, a->src->op_type);
-                    c->label = lab;
-                    a->dead = 1;
+                    AC_TRY(absorb(p, c, i, a, a->src->op_type, d));
                 }
             }
         }
@@ -447,13 +456,7 @@ static ac_status fuse_pointwise_depthwise(rt_plan *p, ac_diag *d) {
         const rt_conv_params *wq = w->params;
         if (wq->ort_order || wq->in[1] != cq->out[1] || wq->in[2] != cq->out[2]) continue;
         c->dw = w;
-        c->out[0] = w->out[0];
-        c->out[0]->producer = i;
-        char *lab = rt_plan_alloc(p, 128);
-        if (!lab) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
-        snprintf(lab, 128, "%s+%s", c->label, w->label);
-        c->label = lab;
-        w->dead = 1;
+        AC_TRY(absorb(p, c, i, w, w->label, d));
     }
     return AC_OK;
 }
