@@ -13,14 +13,14 @@
  * all row blocks of A pass over it, and the A block (M x KC) stays in L2 across panels. KC =
  * 256 rather than 128 (an L1-sized panel): ResNet-50 at 1 thread 72.3 -> 70.5 ms (one binary,
  * KC switched by an environment variable, 8 alternations, every pair the same way; 384 gave
- * 71.0), MobileNetV2 unchanged. C is
- * accumulated in registers within a K block and in memory across blocks; the epilogue runs on
- * the last block while the tile is still in registers.
+ * 71.0), MobileNetV2 unchanged. C is accumulated in registers within a K block and in memory
+ * across blocks; the epilogue runs on the last block while the tile is still in registers.
  *
  * Ragged widths: when N is a few columns past a multiple of 16 (N = 49 in the 7x7 layers, 196
  * in the 14x14 ones), a register of lanes for 1-4 columns would cost as much as a full one (N =
  * 49 ran at 75% of the speed of N = 48). Those tail columns are instead computed per K block as
- * dot products vectorised over k (tail_cols), with A's block still in cache from the panels.
+ * dot products vectorised over k (tail_cols), band by band right after the panels, with the
+ * band's weight rows still in cache.
  *
  * Every C element is computed with the same k order whatever the tiling by the caller (rows are
  * independent; the split of columns into panels and tail depends on N alone), so results do
