@@ -37,6 +37,21 @@ typedef struct dw_job {
     const rt_ctx *x;
 } dw_job;
 
+/* Plane p (image * C + channel) of the node's input, output and residual (NULL without one). */
+typedef struct dw_plane {
+    const float *x;
+    float *y;
+    const float *sum;
+} dw_plane;
+
+static inline dw_plane dw_plane_at(const rt_node *n, int64_t p) {
+    const rt_conv_params *q = n->params;
+    dw_plane r = {(const float *)n->in[0]->data + p * q->in_sp,
+                  (float *)n->out[0]->data + p * q->out_sp,
+                  n->sum ? (const float *)n->sum->data + p * q->out_sp : NULL};
+    return r;
+}
+
 #define DW_TAPS3(acc, r, c, wa, wb, wc)                                                        \
     do {                                                                                       \
         acc = VFMA(VLOAD((r) + (c)), wa, acc);                                                 \
@@ -61,9 +76,9 @@ static void dw_task(void *user, int64_t task, int32_t thread) {
     int64_t c = task % q->C;
     const int64_t H = q->in[1], W = q->in[2], OH = q->out[1], OW = q->out[2];
     const int64_t pt = q->pad0[1], pl = q->pad0[2];
-    const float *x = (const float *)n->in[0]->data + task * q->in_sp;
-    float *y = (float *)n->out[0]->data + task * q->out_sp;
-    const float *sum = n->sum ? (const float *)n->sum->data + task * q->out_sp : NULL;
+    const dw_plane at = dw_plane_at(n, task);
+    const float *x = at.x, *sum = at.sum;
+    float *y = at.y;
     const float *w = (const float *)n->in[1]->data + c * 9;
     float bias = q->has_bias && n->in[2] ? ((const float *)n->in[2]->data)[c] : 0.0f;
     float *zero = rt_scratch(j->x, thread);
@@ -256,7 +271,7 @@ static void dw_task_small(void *user, int64_t task, int32_t thread) {
     if (p1 > q->N * q->C) p1 = q->N * q->C;
     float *buf = (float *)(((uintptr_t)rt_scratch(j->x, thread) + 63) & ~(uintptr_t)63);
     for (int64_t p = p0; p < p1; p++) {
-        const float *x = (const float *)n->in[0]->data + p * q->in_sp;
+        const float *x = dw_plane_at(n, p).x;
         float *b = buf + (p - p0) * len;
         memset(b, 0, (size_t)before * sizeof *b);
         int64_t k = 0;
@@ -269,8 +284,9 @@ static void dw_task_small(void *user, int64_t task, int32_t thread) {
     for (int64_t p = p0; p < p1; p++) {
         dw_flat_ctx f;
         dw_flat_init(&f, n, p % q->C);
-        float *y = (float *)n->out[0]->data + p * q->out_sp;
-        const float *sum = n->sum ? (const float *)n->sum->data + p * q->out_sp : NULL;
+        const dw_plane at = dw_plane_at(n, p);
+        float *y = at.y;
+        const float *sum = at.sum;
         const float *x0 = buf + (p - p0) * len + before - pt * W - pl;
         dw_flat_any(&f, x0, y, sum, 0, np, dw_iota_mod(W), (int)pl, ac);
         if (ac != act) rt_act_apply(&n->act, y, np);
@@ -285,9 +301,9 @@ static void dw_task_flat(void *user, int64_t task, int32_t thread) {
     int64_t c = task % q->C;
     const int64_t H = q->in[1], W = q->in[2], OH = q->out[1];
     const int64_t pt = q->pad0[1], pl = q->pad0[2], np = OH * W;
-    const float *x = (const float *)n->in[0]->data + task * q->in_sp;
-    float *y = (float *)n->out[0]->data + task * q->out_sp;
-    const float *sum = n->sum ? (const float *)n->sum->data + task * q->out_sp : NULL;
+    const dw_plane at = dw_plane_at(n, task);
+    const float *x = at.x, *sum = at.sum;
+    float *y = at.y;
     const int act = n->act.kind;
     dw_flat_ctx f;
     dw_flat_init(&f, n, c);
@@ -420,9 +436,9 @@ static inline __attribute__((always_inline)) void dw_s2(const dw_job *j, int64_t
     int64_t c = task % q->C;
     const int64_t H = q->in[1], W = q->in[2], OH = q->out[1], OW = q->out[2];
     const int64_t pt = q->pad0[1], HW = H * W;
-    const float *x = (const float *)n->in[0]->data + task * q->in_sp;
-    float *y = (float *)n->out[0]->data + task * q->out_sp;
-    const float *sum = n->sum ? (const float *)n->sum->data + task * q->out_sp : NULL;
+    const dw_plane at = dw_plane_at(n, task);
+    const float *x = at.x, *sum = at.sum;
+    float *y = at.y;
     const float *w = (const float *)n->in[1]->data + c * 9;
     float bias = q->has_bias && n->in[2] ? ((const float *)n->in[2]->data)[c] : 0.0f;
     float *zero = rt_scratch(j->x, thread);
@@ -475,9 +491,9 @@ static void dw_s2_packed(const dw_job *j, int64_t p, float *zero) {
     const int64_t pt = q->pad0[1], HW = H * W;
     const int d0 = (int)-q->pad0[2];
     const int64_t c = p % q->C;
-    const float *x = (const float *)n->in[0]->data + p * q->in_sp;
-    float *y = (float *)n->out[0]->data + p * q->out_sp;
-    const float *sum = n->sum ? (const float *)n->sum->data + p * q->out_sp : NULL;
+    const dw_plane at = dw_plane_at(n, p);
+    const float *x = at.x, *sum = at.sum;
+    float *y = at.y;
     const float *w = (const float *)n->in[1]->data + c * 9;
     V wv[9];
     for (int k = 0; k < 9; k++) wv[k] = VSET1(w[k]);
