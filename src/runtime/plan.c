@@ -445,11 +445,12 @@ static ac_status fuse_pointwise_depthwise(rt_plan *p, ac_diag *d) {
             !c->out[0] || c->out[0]->dtype != AC_DTYPE_F32)
             continue;
         const rt_conv_params *cq = c->params;
-        if (!rt_conv_is_pointwise(cq) || cq->ort_order || cq->nd != 2 || !const_f32(c->in[1]))
+        if (!rt_conv_is_pointwise(cq) || cq->group != 1 || cq->ort_order || cq->nd != 2 ||
+            !const_f32(c->in[1]))
             continue;
         if ((size_t)(cq->M * cq->out_sp) * sizeof(float) < PWDW_MIN_BYTES) continue;
         rt_node *w = sole_reader(p, c->out[0]);
-        if (!w || w->dead || rt_qdq_fused(w) || strcmp(w->src->op_type, "Conv") ||
+        if (!w || rt_qdq_fused(w) || strcmp(w->src->op_type, "Conv") ||
             w->in[0] != c->out[0] || w->sum || !rt_dw3x3_ok(w) || !const_f32(w->in[1]) ||
             (w->n_in > 2 && w->in[2] && !const_f32(w->in[2])))
             continue;

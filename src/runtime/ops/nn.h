@@ -94,9 +94,9 @@ extern const rt_kernel rt_k_conv_wino_avx512;
 /* kernels/x86: a pointwise Conv and the depthwise 3x3 Conv reading it, as one node (n->dw) */
 extern const rt_kernel rt_k_pwdw_avx512;
 
-/* 1x1, stride 1, unpadded, one group: the conv is a GEMM on the input itself. */
+/* 1x1, stride 1, unpadded: per group the conv is a GEMM on the input itself. */
 static inline int rt_conv_is_pointwise(const rt_conv_params *q) {
-    if (!q || q->transposed || q->group != 1 || q->k_sp != 1 || q->in_sp != q->out_sp) return 0;
+    if (!q || q->transposed || q->k_sp != 1 || q->in_sp != q->out_sp) return 0;
     for (int i = 0; i < 3; i++)
         if (q->stride[i] != 1 || q->pad0[i] != 0 || q->pad1[i] != 0) return 0;
     return 1;

@@ -59,9 +59,7 @@ static ac_status prepare_conv_split(rt_plan *p, rt_node *n, int own_gemm, ac_dia
     conv_state *s = rt_plan_alloc(p, sizeof *s);
     if (!s) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
     s->Kg = q->Cg * q->k_sp;
-    s->pointwise = q->k_sp == 1 && q->in_sp == q->out_sp;
-    for (int i = 0; i < 3; i++)
-        s->pointwise &= q->stride[i] == 1 && q->pad0[i] == 0 && q->pad1[i] == 0;
+    s->pointwise = rt_conv_is_pointwise(q);
     int64_t rows = s->Kg > q->Mg ? s->Kg : q->Mg;
     int64_t budget = s->Kg * q->Mg * (int64_t)sizeof(float) <= SMALL_W_BYTES ? COL_BUDGET_SMALL_W
                                                                             : COL_BUDGET;

@@ -54,9 +54,7 @@ static ac_status prepare_oo(rt_plan *p, rt_node *n, ac_diag *d) {
     if (!s) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
     s->Kg = q->Cg * q->k_sp;
     s->sk = mlas_stride_k(q->out_sp, s->Kg);
-    s->pointwise = q->k_sp == 1 && q->in_sp == q->out_sp;
-    for (int i = 0; i < 3; i++)
-        s->pointwise &= q->stride[i] == 1 && q->pad0[i] == 0 && q->pad1[i] == 0;
+    s->pointwise = rt_conv_is_pointwise(q);
     int64_t t = (256 * 1024) / (s->Kg * (int64_t)sizeof(float));
     t = t < 64 ? 64 : t / 8 * 8;
     s->tile = t > q->out_sp ? q->out_sp : t;

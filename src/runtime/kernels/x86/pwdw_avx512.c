@@ -180,7 +180,8 @@ static void pwdw_run(const rt_node *n, const rt_ctx *x) {
 }
 
 static int pwdw_score(const rt_node *n) {
-    return n->dw && rt_conv_is_pointwise(n->params) && rt_dw3x3_ok(n->dw) ? 30 : 0;
+    const rt_conv_params *q = n->params;
+    return n->dw && rt_conv_is_pointwise(q) && q->group == 1 && rt_dw3x3_ok(n->dw) ? 30 : 0;
 }
 
 const rt_kernel rt_k_pwdw_avx512 = {"pwdw_avx512", "Conv", AC_ISA_AVX512, pwdw_score,
