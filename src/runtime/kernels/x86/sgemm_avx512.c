@@ -257,12 +257,17 @@ tail_tile(const int mr, const int nt, int rows, int64_t kc, const float *A, int6
 }
 
 /* Columns [n0, n0 + nt) (nt <= 4) of one K block, every row. */
-static void tail_cols(int64_t M, int nt, int64_t kc, int64_t k0, const float *A, int64_t lda,
-                      const float *B, int64_t ldb, float *C, int64_t ldc, int first, int last,
-                      const rt_gemm_epi *ep, int64_t n0) {
-    float bt[4 * KC_MAX] __attribute__((aligned(64)));
+/* The tail columns [n0, n0 + nt) of B's rows [k0, k0 + kc) as contiguous runs: bt[j * KC_MAX
+ * + k] (gathered once per K block, read by every row band). */
+static void tail_gather(int nt, int64_t kc, int64_t k0, const float *B, int64_t ldb, int64_t n0,
+                        float *bt) {
     for (int j = 0; j < nt; j++)
         for (int64_t k = 0; k < kc; k++) bt[j * KC_MAX + k] = B[(k0 + k) * ldb + n0 + j];
+}
+
+static void tail_cols(int64_t M, int nt, int64_t kc, int64_t k0, const float *A, int64_t lda,
+                      const float *bt, float *C, int64_t ldc, int first, int last,
+                      const rt_gemm_epi *ep, int64_t n0) {
     const int R = nt <= 2 ? 8 : nt == 3 ? 5 : 4; /* at most 8 weight rows: their pointers stay in registers */
     for (int64_t i0 = 0; i0 < M; i0 += R) {
         int rows = M - i0 < R ? (int)(M - i0) : R;
@@ -305,9 +310,11 @@ void rt_sgemm_avx512(int64_t M, int64_t N, int64_t K, const float *A, int64_t ld
         int64_t nb = (K + KC_MAX - 1) / KC_MAX;
         kcb = ((K + nb - 1) / nb + 15) / 16 * 16;
     }
+    float bt[4 * KC_MAX] __attribute__((aligned(64))); /* the tail columns of a K block */
     for (int64_t k0 = 0; k0 < K; k0 += kcb) {
         int64_t kc = K - k0 < kcb ? K - k0 : kcb;
         int first = k0 == 0, last = k0 + kc == K;
+        if (nt) tail_gather(nt, kc, k0, B, ldb, Nv, bt);
         /* Loop order: with a small B block (few k, as in 1x1 convs on few channels) walk all
          * columns for one row band at a time, so each output row is written as one stream;
          * otherwise keep a B panel in L1 while every row band passes over it. Tail columns
@@ -329,7 +336,7 @@ void rt_sgemm_avx512(int64_t M, int64_t N, int64_t K, const float *A, int64_t ld
             if (epb.bias) epb.bias += b0;
             if (epb.sum) epb.sum += b0 * epb.lds;
             panels(bm, Nv, kc, k0, Ab, lda, B, ldb, Cb, ldc, first, last, &epb);
-            if (nt) tail_cols(bm, nt, kc, k0, Ab, lda, B, ldb, Cb, ldc, first, last, &epb, Nv);
+            if (nt) tail_cols(bm, nt, kc, k0, Ab, lda, bt, Cb, ldc, first, last, &epb, Nv);
         }
     }
 }
