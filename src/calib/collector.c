@@ -814,18 +814,20 @@ ac_status ac_calib_observe(ac_calib *c, const char *name, const ac_tensor *t,
     if (c->pool && ac_threadpool_size(c->pool) > 1 && numel >= SPLIT_MIN)
         tasks = ac_threadpool_size(c->pool);
 
-    /* A tensor seen before, never negative, at widths the float path handles: try one pass. */
+    /* A tensor seen before, at widths the float path handles: try one pass (the non-negative
+     * kernel if it has never been negative, else the signed one at the usual width ratio). */
     if (c->simd && numel > 0 && per > 0 && numel / tasks + 1 < (int64_t)UINT32_MAX &&
         tasks <= AC_CALIB_SPEC_TASKS) {
         ac_calib_tensor *r = ac_calib_lookup(c, name, name_len, ac_calib_hash(name, name_len));
-        if (r && r->n_values > 0 && r->min >= 0 && r->abs_e >= -126 && r->abs_e <= 126 &&
-            r->signed_e >= r->abs_e) {
-            AC_TRY(bin_buffers(c, tasks, n_samp, d));
-            if (observe_speculative(c, r, x, per, n_samp, tasks)) return AC_OK;
-        } else if (r && r->n_values > 0 && r->min < 0 && r->abs_e >= -126 && r->abs_e <= 126 &&
-                   r->signed_e == r->abs_e + 1 && r->signed_e <= 126) {
-            AC_TRY(bin_buffers(c, tasks, n_samp, d));
-            if (observe_speculative_signed(c, r, x, per, n_samp, tasks)) return AC_OK;
+        if (r && r->n_values > 0 && r->abs_e >= -126 && r->abs_e <= 126) {
+            int nonneg = r->min >= 0 && r->signed_e >= r->abs_e;
+            int sgn = r->min < 0 && r->signed_e == r->abs_e + 1 && r->signed_e <= 126;
+            if (nonneg || sgn) {
+                AC_TRY(bin_buffers(c, tasks, n_samp, d));
+                if (nonneg ? observe_speculative(c, r, x, per, n_samp, tasks)
+                           : observe_speculative_signed(c, r, x, per, n_samp, tasks))
+                    return AC_OK;
+            }
         }
     }
 
