@@ -16,7 +16,9 @@ const char ac_cli_calib_usage[] =
     "  --num-images N        use the first N images (after sharding)\n"
     "  --shard i/n           every n-th image starting at i (shards merge exactly)\n"
     "  --batch N             images per run (default 1)\n"
-    "  --threads N           inference threads (default: all cores)\n"
+    "  --threads N           threads in all (default: all cores)\n"
+    "  --lanes N             images run side by side, the threads shared among them\n"
+    "                        (default: one per thread while their activations fit in 2 GiB)\n"
     "  --isa LEVEL           kernel cap: ref, blas, avx2, avx512\n"
     "  --all-tensors         collect every float activation, not only those the quantizer\n"
     "                        reads (slower: observed tensors block fusions)\n";
@@ -72,7 +74,8 @@ int ac_cli_calib_option(const char *cmd, int argc, char **argv, int *i, ac_cli_c
     }
     if (strcmp(opt, "--model") && strcmp(opt, "--data") && strcmp(opt, "--preprocess") &&
         strcmp(opt, "--num-images") && strcmp(opt, "--shard") && strcmp(opt, "--batch") &&
-        strcmp(opt, "--threads") && strcmp(opt, "--isa") && strcmp(opt, "--save-stats"))
+        strcmp(opt, "--threads") && strcmp(opt, "--lanes") && strcmp(opt, "--isa") &&
+        strcmp(opt, "--save-stats"))
         return 0;
     if (!v) {
         ac_cli_usage_error(cmd, "%s needs a value", opt);
@@ -105,6 +108,12 @@ int ac_cli_calib_option(const char *cmd, int argc, char **argv, int *i, ac_cli_c
             return -1;
         }
         a->o.threads = (int32_t)n;
+    } else if (!strcmp(opt, "--lanes")) {
+        if (parse_long(v, 1, 1024, &n)) {
+            ac_cli_usage_error(cmd, "--lanes needs a number from 1 to 1024, got '%s'", v);
+            return -1;
+        }
+        a->o.lanes = (int32_t)n;
     } else if (!strcmp(opt, "--shard")) {
         ac_diag d = {0};
         if (ac_driver_parse_shard(v, &a->o.shard_index, &a->o.shard_count, &d) != AC_OK) {
@@ -190,10 +199,10 @@ int ac_cli_calibrate(const ac_model *m, const ac_cli_calib_args *a, const ac_qua
         ac_calib_free(c);
         return ac_cli_report(&d);
     }
-    printf("calibrated %lld images in %lld batches: %lld tensors, %.3f s (inference %.3f s, "
-           "waiting for decoding %.3f s)\n",
-           (long long)r.samples, (long long)r.batches, (long long)r.tensors, r.seconds,
-           r.infer_seconds, r.wait_seconds);
+    printf("calibrated %lld images in %lld batches on %d lane(s): %lld tensors, %.3f s "
+           "(inference %.3f s, waiting for decoding %.3f s, per lane)\n",
+           (long long)r.samples, (long long)r.batches, (int)r.lanes, (long long)r.tensors,
+           r.seconds, r.infer_seconds, r.wait_seconds);
     *out = c;
     return AC_EXIT_OK;
 }

@@ -24,9 +24,10 @@ int ac_cli_calib_init(ac_cli_calib_args *a, int argc);
 void ac_cli_calib_release(ac_cli_calib_args *a);
 
 /* If argv[*i] is a calibration option (--model, --data, --inputs, --preprocess, --num-images,
- * --shard, --batch, --threads, --isa, --save-stats), consumes it and its values (advancing *i
- * to the last one used) and returns 1; returns 0 for anything else. A malformed value prints a
- * usage error for `cmd` and returns -1 (the exit code is then AC_EXIT_BAD_INPUT). */
+ * --shard, --batch, --threads, --lanes, --isa, --save-stats), consumes it and its values
+ * (advancing *i to the last one used) and returns 1; returns 0 for anything else. A malformed
+ * value prints a usage error for `cmd` and returns -1 (the exit code is then
+ * AC_EXIT_BAD_INPUT). */
 int ac_cli_calib_option(const char *cmd, int argc, char **argv, int *i, ac_cli_calib_args *a);
 
 /* Refuses a --save-stats path that is the model or one of the input files (an atomic write

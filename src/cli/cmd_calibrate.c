@@ -104,10 +104,10 @@ int ac_cmd_calibrate(int argc, char **argv) {
         if (ac_driver_run(m, a.model, &o, NULL, &r, &d) != AC_OK) {
             rc = ac_cli_report(&d);
         } else {
-            printf("ran %lld images in %lld batches without statistics: %.3f s (inference "
-                   "%.3f s, waiting for decoding %.3f s)\n",
-                   (long long)r.samples, (long long)r.batches, r.seconds, r.infer_seconds,
-                   r.wait_seconds);
+            printf("ran %lld images in %lld batches on %d lane(s) without statistics: %.3f s "
+                   "(inference %.3f s, waiting for decoding %.3f s, per lane)\n",
+                   (long long)r.samples, (long long)r.batches, (int)r.lanes, r.seconds,
+                   r.infer_seconds, r.wait_seconds);
         }
         ac_model_free(m);
         goto out;

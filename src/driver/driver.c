@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The calibration run loop: a worker thread decodes and preprocesses samples into a small ring
- * of reusable batch buffers while the calling thread runs the session on the previous batch,
- * the collector watching every activation through the session's observer. */
+ * of reusable batch buffers while lanes run the model on the batches before, each lane a
+ * session of its own with a collector watching its activations through the session's
+ * observer. One lane is the calling thread; the others' collectors are merged into the
+ * caller's at the end, which is exact (ac_calib.h), so the statistics do not depend on how
+ * many lanes ran or which batch went where. */
 #define _POSIX_C_SOURCE 200809L
 #include "autocompress/ac_data.h"
 #include "autocompress/ac_driver.h"
@@ -12,9 +15,14 @@
 #include <string.h>
 #include <time.h>
 
-#define DEFAULT_QUEUE 2
 #define MAX_QUEUE 64
 #define MAX_BATCH (1 << 16)
+#define MAX_LANES 1024
+/* Auto lanes stop where their activation memory together would pass this: a big model is
+ * better split op by op than copied per core. */
+#define LANE_MEMORY_BUDGET ((size_t)2 << 30)
+
+enum { SLOT_FREE, SLOT_READY, SLOT_RUNNING };
 
 /* One batch as the worker hands it over. Buffers are owned by the ring and reused. */
 typedef struct drv_batch {
@@ -26,12 +34,29 @@ typedef struct drv_batch {
     int64_t dims[AC_MAX_RANK];
     int64_t *src;    /* per sample: index in the image list, or row in its TensorProto file */
     int32_t *file;   /* per sample (tensor inputs): index of the file */
+    int state;       /* SLOT_*: the worker fills free slots, a lane runs a ready one */
     int end;         /* no batch follows (this one is empty) */
     ac_status status; /* worker failure: diag says what; nothing follows */
     ac_diag diag;
 } drv_batch;
 
-typedef struct drv {
+typedef struct drv drv;
+
+/* One lane: a session, the collector it feeds (the caller's for lane 0), the batch it is
+ * running (for error labels) and its first failure. */
+typedef struct drv_lane {
+    drv *v;
+    ac_session *sess;
+    ac_calib *calib;
+    const drv_batch *cur;
+    double t_infer, t_wait;
+    int64_t samples, batches;
+    int64_t fail_at; /* claim index of the batch that failed; INT64_MAX: none */
+    ac_status status;
+    ac_diag diag;
+} drv_lane;
+
+struct drv {
     const ac_driver_opts *o;
     int32_t batch, queue, shard_i, shard_n;
     int64_t limit; /* samples to run at most */
@@ -41,12 +66,12 @@ typedef struct drv {
     drv_batch *ring;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int64_t produced, consumed; /* batches handed over / given back */
-    int stop;                   /* the consumer quit: the worker must stop too */
-    /* consumer side */
-    ac_calib *calib;
-    const drv_batch *cur; /* the batch the session is running, for error labels */
-} drv;
+    int64_t produced, claimed; /* batches handed over by the worker / taken by lanes */
+    int stop;                  /* the lanes are done: the worker must stop too */
+    int halt;                  /* a lane failed: the others take no further batch */
+    const ac_value *input;     /* the graph input fed with the samples */
+    const char *model_path;
+};
 
 static double now_s(void) {
     struct timespec ts;
@@ -77,7 +102,7 @@ static void shape_str(int32_t rank, const int64_t *dims, char *buf, size_t n) {
 /* The next free slot, or NULL once the consumer has stopped. */
 static drv_batch *slot_begin(drv *v) {
     pthread_mutex_lock(&v->mu);
-    while (!v->stop && v->produced - v->consumed >= v->queue)
+    while (!v->stop && v->ring[v->produced % v->queue].state != SLOT_FREE)
         pthread_cond_wait(&v->cv, &v->mu);
     drv_batch *b = v->stop ? NULL : &v->ring[v->produced % v->queue];
     pthread_mutex_unlock(&v->mu);
@@ -92,6 +117,7 @@ static drv_batch *slot_begin(drv *v) {
 
 static void slot_publish(drv *v) {
     pthread_mutex_lock(&v->mu);
+    v->ring[v->produced % v->queue].state = SLOT_READY;
     v->produced++;
     pthread_cond_broadcast(&v->cv);
     pthread_mutex_unlock(&v->mu);
@@ -256,8 +282,9 @@ static void *worker_main(void *arg) {
 /* The collector's choice (float activations), narrowed to the caller's list when it gave one:
  * the tensors the quantizer will read (ac_quant_needed). Asked once per plan. */
 static int drv_want(const ac_value *val, void *user) {
-    const drv *v = user;
-    if (!ac_calib_want(val, v->calib)) return 0;
+    const drv_lane *l = user;
+    const drv *v = l->v;
+    if (!ac_calib_want(val, l->calib)) return 0;
     if (!v->o->tensors) return 1;
     for (int64_t i = 0; i < v->o->n_tensors; i++)
         if (!strcmp(v->o->tensors[i], val->name)) return 1;
@@ -267,12 +294,13 @@ static int drv_want(const ac_value *val, void *user) {
 /* Names the image (and, via ac_calib, the tensor) of a NaN/Inf. ac_calib only knows the
  * sample's position in this run; the path is what the user can act on. */
 static ac_status drv_observe(const ac_value *val, const ac_tensor *t, void *user, ac_diag *d) {
-    drv *v = user;
+    drv_lane *l = user;
+    const drv *v = l->v;
     ac_diag ld = {0};
-    ac_status s = ac_calib_observer(val, t, v->calib, &ld);
+    ac_status s = ac_calib_observer(val, t, l->calib, &ld);
     if (s == AC_OK) return AC_OK;
     if (d && d->status == AC_OK) *d = ld;
-    const drv_batch *b = v->cur;
+    const drv_batch *b = l->cur;
     if (s == AC_ERR_MODEL && b && t->dtype == AC_DTYPE_F32 && t->numel > 0) {
         int64_t samples = t->rank > 0 ? t->dims[0] : 1;
         const float *x = t->data;
@@ -392,7 +420,140 @@ static ac_status check_opts(const ac_driver_opts *o, ac_diag *d) {
     if (n < 1 || o->shard_index < 0 || o->shard_index >= n)
         return AC_FAIL(d, AC_ERR_ARG, "bad shard %d/%d", (int)o->shard_index, (int)n);
     if (o->threads < 0) return AC_FAIL(d, AC_ERR_ARG, "threads must be positive");
+    if (o->lanes < 0 || o->lanes > MAX_LANES)
+        return AC_FAIL(d, AC_ERR_ARG, "lanes %d out of range [1, %d]", (int)o->lanes, MAX_LANES);
     return AC_OK;
+}
+
+/* ---- lanes ------------------------------------------------------------------------------- */
+
+/* The next ready batch for a lane and its claim index, or NULL when the lane should stop: the
+ * run halted, or the next slot is the end marker or the worker's failure (then *failed is set
+ * and the slot stays for the other lanes to see). Batches are claimed in order, so when a
+ * lane fails every batch before it has been claimed and runs to its end. */
+static drv_batch *lane_claim(drv *v, int64_t *index, const drv_batch **failed) {
+    *failed = NULL;
+    pthread_mutex_lock(&v->mu);
+    while (!v->halt && v->claimed == v->produced)
+        pthread_cond_wait(&v->cv, &v->mu);
+    drv_batch *b = NULL;
+    if (!v->halt) {
+        b = &v->ring[v->claimed % v->queue];
+        *index = v->claimed;
+        if (b->end || b->status != AC_OK) {
+            if (b->status != AC_OK) *failed = b;
+            b = NULL;
+        } else {
+            b->state = SLOT_RUNNING;
+            v->claimed++;
+        }
+    }
+    pthread_mutex_unlock(&v->mu);
+    return b;
+}
+
+static void lane_release(drv *v, drv_batch *b, int halt) {
+    pthread_mutex_lock(&v->mu);
+    b->state = SLOT_FREE;
+    if (halt) v->halt = 1;
+    pthread_cond_broadcast(&v->cv);
+    pthread_mutex_unlock(&v->mu);
+}
+
+/* Runs one batch through the lane's session. */
+static ac_status lane_run_batch(drv_lane *l, const drv_batch *b, ac_diag *d) {
+    drv *v = l->v;
+    AC_TRY(check_fits(v, b, v->input, d));
+    int64_t dims[AC_MAX_RANK];
+    dims[0] = b->n;
+    memcpy(dims + 1, b->dims, (size_t)b->rank * sizeof *dims);
+    int64_t numel = b->n;
+    for (int32_t k = 0; k < b->rank; k++)
+        numel *= b->dims[k];
+    ac_tensor in = {.name = v->input->name, .dtype = AC_DTYPE_F32, .rank = b->rank + 1,
+                    .dims = dims, .numel = numel, .data = b->data,
+                    .nbytes = (size_t)numel * sizeof(float)};
+    if (l->calib) ac_calib_set_image(l->calib, b->pos);
+    l->cur = b;
+    const ac_tensor *outs;
+    int32_t n_out;
+    double ti = now_s();
+    ac_status s = ac_session_run(l->sess, 1, &in, &outs, &n_out, d);
+    l->t_infer += now_s() - ti;
+    l->cur = NULL;
+    if (s != AC_OK && d && d->where[0] == 0) ac_diag_where(d, "%s", v->model_path);
+    if (s == AC_OK) {
+        l->samples += b->n;
+        l->batches++;
+    }
+    return s;
+}
+
+/* Runs batches until the end, a failure, or `max_batches` (-1: no limit). */
+static void lane_loop(drv_lane *l, int64_t max_batches) {
+    drv *v = l->v;
+    for (int64_t k = 0; max_batches < 0 || k < max_batches; k++) {
+        int64_t index = 0;
+        const drv_batch *failed;
+        double tw = now_s();
+        drv_batch *b = lane_claim(v, &index, &failed);
+        l->t_wait += now_s() - tw;
+        if (failed && index < l->fail_at) {
+            l->fail_at = index;
+            l->status = failed->status;
+            l->diag = failed->diag;
+        }
+        if (!b) return;
+        ac_diag d = {0};
+        ac_status s = lane_run_batch(l, b, &d);
+        if (s != AC_OK && index < l->fail_at) {
+            l->fail_at = index;
+            l->status = s;
+            l->diag = d;
+        }
+        lane_release(v, b, s != AC_OK);
+        if (s != AC_OK) return;
+    }
+}
+
+static void *lane_main(void *arg) {
+    lane_loop(arg, -1);
+    return NULL;
+}
+
+static ac_status lane_session(drv_lane *l, const ac_model *m, int32_t threads, ac_diag *d) {
+    ac_session_opts so = {.threads = threads, .isa = l->v->o->isa};
+    if (l->calib) {
+        so.want = drv_want;
+        so.observe = drv_observe;
+        so.observer_user = l;
+    }
+    ac_status s = ac_session_new(ac_model_graph(m), ac_model_opset(m, ""), &so, &l->sess, d);
+    if (s != AC_OK) {
+        ac_diag_prefix(d, "%s", l->v->model_path);
+        return s;
+    }
+    /* big batches split their statistics over the session's pool (idle while it observes) */
+    if (l->calib) ac_calib_set_threadpool(l->calib, ac_session_threadpool(l->sess));
+    return AC_OK;
+}
+
+static void lane_end(drv_lane *l, int own_calib) {
+    if (l->calib) ac_calib_set_threadpool(l->calib, NULL); /* the pool dies with the session */
+    ac_session_free(l->sess);
+    l->sess = NULL;
+    if (own_calib) ac_calib_free(l->calib);
+}
+
+/* How many lanes: asked for, else one per thread while their activation memory (known after
+ * lane 0's first batch) stays within the budget; never more than the batches to run. */
+static int32_t lane_count(const drv *v, int32_t threads, size_t act_bytes) {
+    int64_t n = v->o->lanes ? v->o->lanes : threads;
+    if (!v->o->lanes && act_bytes > 0 && (size_t)n * act_bytes > LANE_MEMORY_BUDGET)
+        n = (int64_t)(LANE_MEMORY_BUDGET / act_bytes);
+    int64_t batches = v->limit == INT64_MAX ? INT64_MAX : (v->limit + v->batch - 1) / v->batch;
+    if (n > batches) n = batches;
+    return n < 1 ? 1 : (int32_t)n;
 }
 
 ac_status ac_driver_run(const ac_model *m, const char *model_path, const ac_driver_opts *o,
@@ -409,86 +570,94 @@ ac_status ac_driver_run(const ac_model *m, const char *model_path, const ac_driv
         return s;
     }
 
+    int32_t threads = o->threads ? o->threads : ac_cpu_count();
+    if (threads < 1) threads = 1;
     drv v = {.o = o,
              .batch = o->batch ? o->batch : 1,
-             .queue = o->queue_batches ? o->queue_batches : DEFAULT_QUEUE,
              .shard_i = o->shard_index,
              .shard_n = o->shard_count ? o->shard_count : 1,
              .limit = o->num_images ? o->num_images : INT64_MAX,
-             .calib = c};
+             .input = input,
+             .model_path = model_path};
+    /* the most lanes this run may use, and a slot per lane plus one being filled */
+    int32_t max_lanes = lane_count(&v, threads, 0);
+    v.queue = o->queue_batches ? o->queue_batches
+                               : (max_lanes + 1 < MAX_QUEUE ? max_lanes + 1 : MAX_QUEUE);
     pthread_mutex_init(&v.mu, NULL);
     pthread_cond_init(&v.cv, NULL);
-    ac_session *sess = NULL;
-    int started = 0;
+    drv_lane *lanes = ac_calloc((size_t)max_lanes, sizeof *lanes);
+    pthread_t *lane_threads = ac_calloc((size_t)max_lanes, sizeof *lane_threads);
+    int32_t n_lanes = 1, n_started = 0;
+    int worker_started = 0;
     pthread_t worker;
-    double t0 = now_s(), t_infer = 0, t_wait = 0;
-    int64_t samples = 0, batches = 0;
+    double t0 = now_s();
 
-    s = setup(&v, model_path, d);
-    if (s != AC_OK) goto done;
-    ac_session_opts so = {.threads = o->threads, .isa = o->isa};
-    if (c) {
-        so.want = drv_want;
-        so.observe = drv_observe;
-        so.observer_user = &v;
-    }
-    s = ac_session_new(g, ac_model_opset(m, ""), &so, &sess, d);
-    if (s != AC_OK) {
-        ac_diag_prefix(d, "%s", model_path);
+    if (!lanes || !lane_threads) {
+        s = AC_FAIL(d, AC_ERR_NOMEM, "out of memory for %d lanes", (int)max_lanes);
         goto done;
     }
-    if (c) ac_calib_set_threadpool(c, ac_session_threadpool(sess));
+    for (int32_t k = 0; k < max_lanes; k++)
+        lanes[k] = (drv_lane){.v = &v, .fail_at = INT64_MAX};
+    lanes[0].calib = c;
+    s = setup(&v, model_path, d);
+    if (s != AC_OK) goto done;
+    s = lane_session(&lanes[0], m, threads, d);
+    if (s != AC_OK) goto done;
     if (pthread_create(&worker, NULL, worker_main, &v) != 0) {
         s = AC_FAIL(d, AC_ERR_INTERNAL, "cannot start the decoding thread");
         goto done;
     }
-    started = 1;
-    for (;;) {
-        double tw = now_s();
-        pthread_mutex_lock(&v.mu);
-        while (v.consumed == v.produced)
-            pthread_cond_wait(&v.cv, &v.mu);
-        drv_batch *b = &v.ring[v.consumed % v.queue];
-        pthread_mutex_unlock(&v.mu);
-        t_wait += now_s() - tw;
-        if (b->status != AC_OK) {
-            if (d && d->status == AC_OK) *d = b->diag;
-            s = b->status;
-            break;
+    worker_started = 1;
+    if (max_lanes > 1) {
+        /* the first batch, with every thread, says how much memory a lane's activations take */
+        lane_loop(&lanes[0], 1);
+        if (lanes[0].fail_at == INT64_MAX)
+            n_lanes = lane_count(&v, threads, ac_session_activation_bytes(lanes[0].sess));
+        if (n_lanes > 1) {
+            lane_end(&lanes[0], 0);
+            for (int32_t k = 0; k < n_lanes && s == AC_OK; k++) {
+                if (c && k > 0) {
+                    ac_calib_opts co = {.nbins = ac_calib_nbins(c)};
+                    s = ac_calib_new(&co, &lanes[k].calib, d);
+                }
+                int32_t t = threads / n_lanes + (k < threads % n_lanes);
+                if (s == AC_OK) s = lane_session(&lanes[k], m, t > 0 ? t : 1, d);
+            }
+            for (int32_t k = 1; k < n_lanes && s == AC_OK; k++) {
+                if (pthread_create(&lane_threads[k], NULL, lane_main, &lanes[k]) != 0)
+                    s = AC_FAIL(d, AC_ERR_INTERNAL, "cannot start lane %d", (int)k);
+                else
+                    n_started = k;
+            }
+            if (s != AC_OK) {
+                pthread_mutex_lock(&v.mu);
+                v.halt = 1;
+                pthread_cond_broadcast(&v.cv);
+                pthread_mutex_unlock(&v.mu);
+            }
         }
-        if (b->end) break;
-        s = check_fits(&v, b, input, d);
-        if (s != AC_OK) break;
-        int64_t dims[AC_MAX_RANK];
-        dims[0] = b->n;
-        memcpy(dims + 1, b->dims, (size_t)b->rank * sizeof *dims);
-        int64_t numel = b->n;
-        for (int32_t k = 0; k < b->rank; k++)
-            numel *= b->dims[k];
-        ac_tensor in = {.name = input->name, .dtype = AC_DTYPE_F32, .rank = b->rank + 1,
-                        .dims = dims, .numel = numel, .data = b->data,
-                        .nbytes = (size_t)numel * sizeof(float)};
-        if (c) ac_calib_set_image(c, b->pos);
-        v.cur = b;
-        const ac_tensor *outs;
-        int32_t n_out;
-        double ti = now_s();
-        s = ac_session_run(sess, 1, &in, &outs, &n_out, d);
-        t_infer += now_s() - ti;
-        v.cur = NULL;
-        if (s != AC_OK) {
-            if (d && d->where[0] == 0) ac_diag_where(d, "%s", model_path);
-            break;
-        }
-        samples += b->n;
-        batches++;
-        pthread_mutex_lock(&v.mu);
-        v.consumed++;
-        pthread_cond_broadcast(&v.cv);
-        pthread_mutex_unlock(&v.mu);
     }
+    if (s == AC_OK) lane_loop(&lanes[0], -1);
+    for (int32_t k = 1; k <= n_started; k++)
+        pthread_join(lane_threads[k], NULL);
+
+    /* the failure of the earliest batch, as one lane running them in order would report */
+    if (s == AC_OK) {
+        int32_t first = -1;
+        for (int32_t k = 0; k < n_lanes; k++)
+            if (lanes[k].fail_at != INT64_MAX &&
+                (first < 0 || lanes[k].fail_at < lanes[first].fail_at))
+                first = k;
+        if (first >= 0) {
+            s = lanes[first].status;
+            if (d && d->status == AC_OK) *d = lanes[first].diag;
+        }
+    }
+    for (int32_t k = 1; k < n_lanes && s == AC_OK && c; k++)
+        s = ac_calib_merge(c, lanes[k].calib, d);
+
 done:
-    if (started) {
+    if (worker_started) {
         pthread_mutex_lock(&v.mu);
         v.stop = 1;
         pthread_cond_broadcast(&v.cv);
@@ -496,15 +665,20 @@ done:
         pthread_join(worker, NULL);
     }
     if (rep) {
-        rep->samples = samples;
-        rep->batches = batches;
+        for (int32_t k = 0; lanes && k < n_lanes; k++) {
+            rep->samples += lanes[k].samples;
+            rep->batches += lanes[k].batches;
+            rep->infer_seconds += lanes[k].t_infer / n_lanes;
+            rep->wait_seconds += lanes[k].t_wait / n_lanes;
+        }
         rep->tensors = c ? ac_calib_count(c) : 0;
+        rep->lanes = n_lanes;
         rep->seconds = now_s() - t0;
-        rep->infer_seconds = t_infer;
-        rep->wait_seconds = t_wait;
     }
-    if (c) ac_calib_set_threadpool(c, NULL); /* the pool dies with the session */
-    ac_session_free(sess);
+    for (int32_t k = 0; lanes && k < max_lanes; k++)
+        lane_end(&lanes[k], k > 0);
+    ac_free(lanes);
+    ac_free(lane_threads);
     teardown(&v);
     pthread_cond_destroy(&v.cv);
     pthread_mutex_destroy(&v.mu);

@@ -211,7 +211,7 @@ START_TEST(num_images) {
     ck_assert_int_eq(cli("calibrate --model %s --data %s --num-images 10 --batch 4 --save-stats "
                          "%s",
                          model, calib_dir, a), 0);
-    ck_assert_msg(strstr(last_out, "calibrated 10 images in 3 batches"), "%s", last_out);
+    ck_assert_msg(strstr(last_out, "calibrated 10 images in 3 batches on "), "%s", last_out);
     /* the copy sorts as .../00000.jpg ... 00004.jpg, nested/00005.jpg ...: the same 10 */
     ck_assert_int_eq(cli("calibrate --model %s --data %s --preprocess %s --batch 4 --save-stats "
                          "%s", model, sub, yaml, b), 0);
@@ -308,6 +308,83 @@ START_TEST(library) {
 }
 END_TEST
 
+/* ---- lanes ------------------------------------------------------------------------------- */
+
+/* Lanes run images side by side with collectors of their own, merged at the end: the file is
+ * byte for byte that of one lane, whatever the lanes, threads and batches; and an error is
+ * that of the earliest failing batch, as one lane running them in order reports it. */
+START_TEST(lanes_match_one_lane) {
+    const char *tmp = ac_test_tmpdir();
+    char one[4096], many[4096];
+    snprintf(one, sizeof one, "%s", ac_test_path(tmp, "one.accal"));
+    snprintf(many, sizeof many, "%s", ac_test_path(tmp, "many.accal"));
+    ck_assert_int_eq(cli("calibrate --model %s --data %s --threads 1 --lanes 1 --save-stats %s",
+                         model, calib_dir, one), 0);
+    ck_assert_msg(strstr(last_out, "on 1 lane(s)"), "%s", last_out);
+    const char *variants[] = {"--threads 3 --lanes 3", "--threads 2 --lanes 5 --batch 3",
+                              "--threads 2"};
+    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+        ck_assert_int_eq(cli("calibrate --model %s --data %s %s --save-stats %s", model,
+                             calib_dir, variants[i], many), 0);
+        ck_assert_msg(!strstr(last_out, "on 1 lane(s)"), "%s: %s", variants[i], last_out);
+        assert_same_file(one, many);
+    }
+    /* never more lanes than batches */
+    ck_assert_int_eq(cli("calibrate --model %s --data %s --num-images 2 --lanes 4 --save-stats %s",
+                         model, calib_dir, many), 0);
+    ck_assert_msg(strstr(last_out, "on 2 lane(s)"), "%s", last_out);
+
+    /* NaN in rows 1 and 3 of four: every lane count names row 1 */
+    char in[4096], nan_pb[4096], out[4096];
+    snprintf(in, sizeof in, "%s/demo/cls_resnet20/ref/test_data_set_0/input_0.pb",
+             ac_test_source_dir());
+    snprintf(nan_pb, sizeof nan_pb, "%s", ac_test_path(tmp, "nan2.pb"));
+    snprintf(out, sizeof out, "%s", ac_test_path(tmp, "nan2.accal"));
+    ac_tensor *t;
+    ac_graph *owner;
+    ck_assert_int_eq(ac_tensor_read_pb(in, &t, &owner, NULL), AC_OK);
+    int64_t rows = t->dims[0], per = t->numel / rows;
+    ck_assert_int_ge(rows, 4);
+    ((float *)t->data)[per + 7] = NAN;
+    ((float *)t->data)[3 * per] = INFINITY;
+    ck_assert_int_eq(ac_tensor_write_pb(nan_pb, t, "x", NULL), AC_OK);
+    ac_graph_free(owner);
+    for (int lanes = 1; lanes <= 4; lanes++) {
+        ck_assert_int_eq(cli("calibrate --model %s --inputs %s %s --threads 2 --lanes %d "
+                             "--save-stats %s", model, in, nan_pb, lanes, out), 2);
+        ck_assert_msg(strstr(last_out, "nan2.pb row 1") && strstr(last_out, "NaN"), "%s",
+                      last_out);
+    }
+    struct stat st;
+    ck_assert_int_ne(stat(out, &st), 0);
+
+    /* a truncated image among good ones, found by the decoding thread */
+    char broken[4096];
+    snprintf(broken, sizeof broken, "%s", ac_test_path(tmp, "broken3"));
+    sh("mkdir -p '%s' && cd '%s' && cp 00000.jpg 00001.jpg 00002.jpg 00003.jpg 00005.jpg '%s/' "
+       "&& head -c 300 00004.jpg > '%s/00002b.jpg' && head -c 200 00006.jpg > '%s/00003b.jpg'",
+       broken, calib_dir, broken, broken, broken);
+    ck_assert_int_eq(cli("calibrate --model %s --data %s --preprocess %s --lanes 3 --save-stats "
+                         "%s", model, broken, yaml, out), 2);
+    ck_assert_msg(strstr(last_out, "00002b.jpg") && strstr(last_out, "corrupt JPEG"), "%s",
+                  last_out);
+    ck_assert_int_ne(stat(out, &st), 0);
+
+    /* the library: lanes without a collector (the timing baseline) and the report */
+    ac_model *m;
+    ac_diag d = {0};
+    ck_assert_int_eq(ac_model_load(model, NULL, &m, &d), AC_OK);
+    ac_driver_opts o = {.images_dir = calib_dir, .num_images = 9, .batch = 2, .threads = 2,
+                        .lanes = 3};
+    ac_driver_report rep;
+    ck_assert_int_eq(ac_driver_run(m, model, &o, NULL, &rep, &d), AC_OK);
+    ck_assert(rep.samples == 9 && rep.batches == 5 && rep.lanes == 3 && rep.tensors == 0);
+    o.lanes = -1;
+    ck_assert_int_eq(ac_driver_run(m, model, &o, NULL, &rep, &d), AC_ERR_ARG);
+    ac_model_free(m);
+}
+END_TEST
+
 /* ---- bad inputs: exit 2, a message naming the culprit, and no statistics file ------------ */
 
 static void expect_bad(const char *out_dir, const char *needle, const char *fmt, ...)
@@ -355,6 +432,8 @@ START_TEST(bad_inputs) {
                "--save-stats %s", model, calib_dir, stats);
     expect_bad(outd, "--batch", "calibrate --model %s --data %s --batch x --save-stats %s",
                model, calib_dir, stats);
+    expect_bad(outd, "--lanes", "calibrate --model %s --data %s --lanes 0 --save-stats %s",
+               model, calib_dir, stats);
     expect_bad(outd, "needs", "calibrate --model %s --data %s", model, calib_dir);
     /* a shard with no images: 64 images, shard 70/100 */
     expect_bad(outd, "empty", "calibrate --model %s --data %s --shard 70/100 --save-stats %s",
@@ -385,6 +464,7 @@ Suite *ac_test_driver_suite(void) {
     tcase_add_test(t, num_images);
     tcase_add_test(t, tensor_inputs);
     tcase_add_test(t, library);
+    tcase_add_test(t, lanes_match_one_lane);
     tcase_add_test(t, bad_inputs);
     suite_add_tcase(s, t);
     return s;
