@@ -74,34 +74,32 @@ void ac_calib_tensor_view(const ac_calib_tensor *t, int32_t nbins, ac_calib_stat
 
 /* ---- count_avx512.c ------------------------------------------------------------------- */
 
+/* Order-preserving integer keys of floats (a float's bits, the magnitude bits flipped when
+ * negative): their min and max are a batch's extremes. */
+typedef struct ac_calib_sspec {
+    int32_t kmin, kmax;
+} ac_calib_sspec;
 /* Counts xs[0..m) (finite, no value below -0.0, every |x| * fa < nbins and exact in float) into
  * the four 32-bit counter copies sa[0..4 * nbins) exactly as the generic loop does (bin
  * floor(|x| * fa), any copy), and returns the max |x|. The caller keeps every copy's counts
- * below 2^32 (at most 2^32 - 1 elements between folds). `top` is the bin of the batch's max
- * (counted with a popcount like bin 0). Only call when ac_calib_have_avx512(). */
-typedef struct ac_calib_spec {
-    uint32_t max_raw; /* max of the raw bit patterns: > 0x80000000 means a negative value */
-    uint32_t min_abs; /* min of the bit patterns with the sign cleared */
-} ac_calib_spec;
-/* With `spec` (start it at {0, UINT32_MAX}), the caller may speculate: values need not be
- * finite, non-negative or fit; bins are clamped to nbins - 1 so nothing is written outside the
- * copies, and spec (max raw bits, min |x| bits) plus the returned max |x| say afterwards whether
- * the counts are valid (else the caller zeroes the copies). */
-float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, int32_t top,
-                                   uint32_t *sa, int32_t nbins, ac_calib_spec *spec);
+ * below 2^32 (at most 2^32 - 1 elements between folds). Only call when ac_calib_have_avx512().
+ * With `spec` (start it at {INT32_MAX, INT32_MIN}), the caller may speculate: values need not
+ * be finite, non-negative or fit; bins are clamped to nbins - 1 so nothing is written outside
+ * the copies, and spec gets the min and max of the raw bits as int32 (the keys above for
+ * non-negative floats; kmin < 0 means some value has its sign bit set, -0.0 included). The
+ * counts are valid (else the caller zeroes the copies) when kmin >= 0 and the returned max,
+ * NaN and infinities included as bit patterns, is finite and fits. */
+float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, uint32_t *sa,
+                                   int32_t nbins, ac_calib_sspec *spec);
 /* Signed batches on the fine path (float widths, signed_e >= abs_e; values finite and fitting):
  * counts each value once into f, two copies of three rows of nbins 32-bit counts, at
  * a = floor(|x| * fa) in row 0 (x >= 0, -0.0 included), row 1 (x < 0 inside its bin) or row 2
  * (x < 0 exactly on the bin's lower edge, a > 0), as fine_indices in collector.c. Returns the
  * max |x|. The caller keeps counts below 2^32.
  * With `spec` (start it at {INT32_MAX, INT32_MIN}) the caller may speculate as with the
- * non-negative kernel: bins are clamped to nbins - 1, spec gets the min and max of the values
- * as order-preserving keys (a float's bits with the magnitude flipped when negative: -0.0 sorts
- * just below +0.0), and the returned max |x| (NaN and infinities included, as bit patterns)
- * says whether everything fitted. */
-typedef struct ac_calib_sspec {
-    int32_t kmin, kmax;
-} ac_calib_sspec;
+ * non-negative kernel: bins are clamped to nbins - 1, spec gets the min and max of the values'
+ * keys (-0.0 sorts just below +0.0), and the returned max |x| (NaN and infinities included, as
+ * bit patterns) says whether everything fitted. */
 float ac_calib_count_signed_avx512(const float *xs, int64_t m, float fa, int32_t nbins,
                                    uint32_t *f, ac_calib_sspec *spec);
 /* Folds of the kernels' 32-bit rows for the usual width ratio signed_e = abs_e + 1, zeroing

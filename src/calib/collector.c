@@ -273,7 +273,6 @@ typedef struct bin_job {
     const float *x;
     int64_t per, n_samp, numel, tasks;
     int nonneg, fast, fine, simd;
-    int32_t top; /* |x| bin of the batch's max */
     float fa, fs;
     double da, ds;
     uint64_t *scratch; /* tasks x TASK_SCRATCH x nbins */
@@ -302,8 +301,7 @@ static void bin_range(void *user, int64_t t, int32_t thread) {
             if (j->nonneg && j->simd && j->fast) {
                 /* the whole rest of the sample at once */
                 uint32_t *c32 = j->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)nbins;
-                bmax = ac_calib_count_nonneg_avx512(j->x + e, stop - e, j->fa, j->top, c32, nbins,
-                                                    NULL);
+                bmax = ac_calib_count_nonneg_avx512(j->x + e, stop - e, j->fa, c32, nbins, NULL);
                 if (bmax > smax) smax = bmax;
                 break;
             } else if (j->nonneg) {
@@ -515,7 +513,6 @@ static void add_values(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t 
     /* 32-bit copies: a task counts at most numel / tasks + 1 values per call */
     j.simd = c->simd && j.numel / tasks + 1 < (int64_t)UINT32_MAX;
     j.scratch32 = c->scratch32;
-    j.top = (int32_t)((double)hi * j.da);
     for (int64_t i = 0; i < tasks * n_samp; i++) c->pmax[i] = 0.0f;
     if (tasks > 1)
         ac_threadpool_run(c->pool, tasks, bin_range, &j);
@@ -607,12 +604,11 @@ typedef struct spec_job {
     const float *x;
     int64_t per, n_samp, numel, tasks;
     float fa;
-    int32_t top, nbins;
+    int32_t nbins;
     int is_signed;          /* the signed kernel (a tensor seen negative), else the non-negative */
     uint32_t *scratch32;    /* tasks x TASK_SCRATCH x nbins */
     float *pmax;            /* tasks x n_samp: each sample's max |x| per task */
-    ac_calib_spec *spec;    /* tasks (non-negative kernel) */
-    ac_calib_sspec *sspec;  /* tasks (signed kernel) */
+    ac_calib_sspec *spec;   /* tasks: each task's extremes as keys */
 } spec_job;
 
 /* One contiguous range of the batch (split as bin_range splits), its samples' maxima kept per
@@ -622,20 +618,28 @@ static void spec_range(void *user, int64_t t, int32_t thread) {
     const spec_job *j = user;
     uint32_t *c32 = j->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)j->nbins;
     float *pm = j->pmax + t * j->n_samp;
-    ac_calib_spec sp = {0, UINT32_MAX};
-    ac_calib_sspec ssp = {INT32_MAX, INT32_MIN};
+    ac_calib_sspec sp = {INT32_MAX, INT32_MIN};
     int64_t e0 = j->numel * t / j->tasks, e1 = j->numel * (t + 1) / j->tasks;
     for (int64_t e = e0; e < e1;) {
         int64_t smp = e / j->per, send = (smp + 1) * j->per, stop = send < e1 ? send : e1;
         /* each task touches a sample at most once */
         pm[smp] = j->is_signed ? ac_calib_count_signed_avx512(j->x + e, stop - e, j->fa,
-                                                              j->nbins, c32, &ssp)
-                               : ac_calib_count_nonneg_avx512(j->x + e, stop - e, j->fa, j->top,
-                                                              c32, j->nbins, &sp);
+                                                              j->nbins, c32, &sp)
+                               : ac_calib_count_nonneg_avx512(j->x + e, stop - e, j->fa, c32,
+                                                              j->nbins, &sp);
         e = stop;
     }
-    if (j->is_signed) j->sspec[t] = ssp;
-    else j->spec[t] = sp;
+    j->spec[t] = sp;
+}
+
+/* The extremes of all tasks' keys. */
+static void spec_extremes(const spec_job *j, int32_t *kmin, int32_t *kmax) {
+    *kmin = INT32_MAX;
+    *kmax = INT32_MIN;
+    for (int64_t t = 0; t < j->tasks; t++) {
+        if (j->spec[t].kmin < *kmin) *kmin = j->spec[t].kmin;
+        if (j->spec[t].kmax > *kmax) *kmax = j->spec[t].kmax;
+    }
 }
 
 /* Runs the kernel of j over the batch and returns the bits of its max |x| (compared as bits:
@@ -672,20 +676,18 @@ static void spec_record(ac_calib *c, ac_calib_tensor *r, const spec_job *j, floa
 static int observe_speculative(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t per,
                                int64_t n_samp, int64_t tasks) {
     int32_t nbins = c->nbins, half = nbins / 2;
-    ac_calib_spec spec[AC_CALIB_SPEC_TASKS];
+    ac_calib_sspec spec[AC_CALIB_SPEC_TASKS];
     spec_job j = {.x = x, .per = per, .n_samp = n_samp, .numel = per * n_samp, .tasks = tasks,
                   .fa = ldexpf(1.0f, -r->abs_e), .nbins = nbins, .scratch32 = c->scratch32,
                   .pmax = c->pmax, .spec = spec};
-    j.top = (int32_t)(r->max * j.fa); /* a guess: where this tensor's max has been */
-    uint32_t hi_bits = spec_count(c, &j), max_raw = 0, min_abs = UINT32_MAX;
-    for (int64_t t = 0; t < tasks; t++) {
-        if (spec[t].max_raw > max_raw) max_raw = spec[t].max_raw;
-        if (spec[t].min_abs < min_abs) min_abs = spec[t].min_abs;
-    }
+    uint32_t hi_bits = spec_count(c, &j);
+    int32_t kmin, kmax;
+    spec_extremes(&j, &kmin, &kmax);
     float hi, lo;
     memcpy(&hi, &hi_bits, sizeof hi);
-    memcpy(&lo, &min_abs, sizeof lo); /* -0.0 was read as +0.0 */
-    int ok = max_raw <= 0x80000000u && hi_bits < 0x7f800000u &&
+    memcpy(&lo, &kmin, sizeof lo); /* used only when kmin >= 0: then a non-negative float */
+    /* a sign bit anywhere (a negative value, or -0.0, which the two-pass path records as 0) */
+    int ok = kmin >= 0 && hi_bits < 0x7f800000u &&
              (int64_t)(hi * j.fa) < nbins && ac_calib_signed_e_for(hi, nbins) <= r->signed_e;
     for (int64_t t = 0; t < tasks; t++) {
         uint32_t *c32 = c->scratch32 + (size_t)t * TASK_SCRATCH * (size_t)nbins;
@@ -727,13 +729,10 @@ static int observe_speculative_signed(ac_calib *c, ac_calib_tensor *r, const flo
     ac_calib_sspec spec[AC_CALIB_SPEC_TASKS];
     spec_job j = {.x = x, .per = per, .n_samp = n_samp, .numel = per * n_samp, .tasks = tasks,
                   .fa = ldexpf(1.0f, -r->abs_e), .nbins = nbins, .is_signed = 1,
-                  .scratch32 = c->scratch32, .pmax = c->pmax, .sspec = spec};
+                  .scratch32 = c->scratch32, .pmax = c->pmax, .spec = spec};
     uint32_t amax_bits = spec_count(c, &j);
-    int32_t kmin = INT32_MAX, kmax = INT32_MIN;
-    for (int64_t t = 0; t < tasks; t++) {
-        if (spec[t].kmin < kmin) kmin = spec[t].kmin;
-        if (spec[t].kmax > kmax) kmax = spec[t].kmax;
-    }
+    int32_t kmin, kmax;
+    spec_extremes(&j, &kmin, &kmax);
     float amax, lo = key_float(kmin), hi = key_float(kmax);
     memcpy(&amax, &amax_bits, sizeof amax);
     int ok = amax_bits < 0x7f800000u && (int64_t)(amax * j.fa) < nbins &&

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* AVX-512 counting kernel for non-negative batches (ReLU/Clip outputs), built with AVX-512 flags
- * (src/calib/CMakeLists.txt) and called only when the CPU and OS have them (collector.c).
+/* AVX-512 counting kernels, built with AVX-512 flags (src/calib/CMakeLists.txt) and called only
+ * when the CPU and OS have them (collector.c).
  *
  * The generic loop costs one memory increment per element. After a ReLU or Clip(0, c) about
- * half the values are exactly 0 (and a ReLU6 output may pile up at 6): they all land in bin 0 or
- * in the batch's top bin, so here they are counted with a vector compare and a popcount, and
- * only the other bin indices are compressed into a buffer and incremented one by one. Every
- * count is the same integer the generic loop produces: bin indices are the same truncations of
- * the same exact products, and counts are added, never estimated. */
+ * half the values are exactly 0: they all land in bin 0, so the non-negative kernel counts
+ * them as the remainder, and only the other bin indices are compressed into a buffer and
+ * incremented one by one. Every count is the same integer the generic loop produces: bin
+ * indices are the same truncations of the same exact products, and counts are added, never
+ * estimated. */
 #include "calib_internal.h"
 
 #if defined(__x86_64__) && defined(__AVX512F__)
@@ -15,54 +15,36 @@
 
 #define BLOCK 512 /* indices compressed per block before they are counted */
 
-/* Bin indices of 16 values (lanes outside `live` read as 0.0), the running max of their bit
- * patterns, per-lane counts of the top bin, and the indices of the other nonzero bins appended
- * at idx + *n. */
-static inline void block16(const float *x, __mmask16 live, __m512 vfa, __m512i vtop,
-                           __m512i vlast, __m512i *vmax, __m512i *vraw, __m512i *vmin,
-                           __m512i *ntop, int32_t *idx, int32_t *n) {
-    const __m512i absmask = _mm512_set1_epi32(0x7fffffff);
-    __m512i raw = _mm512_maskz_loadu_epi32(live, x);
-    __m512i u = _mm512_and_si512(raw, absmask);
-    *vmax = _mm512_max_epu32(*vmax, u);
-    *vraw = _mm512_max_epu32(*vraw, raw);
-    *vmin = _mm512_mask_min_epu32(*vmin, live, *vmin, u);
-    /* clamped so that a value that does not fit (only when the caller speculates) cannot
-     * count outside the copies; NaN converts to 0x80000000, clamped too */
-    __m512i b = _mm512_min_epu32(
-        _mm512_cvttps_epi32(_mm512_mul_ps(_mm512_castsi512_ps(u), vfa)), vlast);
-    __mmask16 nz = _mm512_test_epi32_mask(b, b); /* dead lanes are 0 */
-    __mmask16 t = _mm512_mask_cmpeq_epi32_mask(nz, b, vtop);
-    __mmask16 rest = _mm512_mask_cmpneq_epi32_mask(nz, b, vtop);
-    *ntop = _mm512_mask_sub_epi32(*ntop, t, *ntop, _mm512_set1_epi32(-1));
-    /* register-form compress + plain store: the memory form is slow on some cores */
-    _mm512_storeu_si512(idx + *n, _mm512_maskz_compress_epi32(rest, b));
-    *n += __builtin_popcount(rest);
-}
-
-float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, int32_t top,
-                                   uint32_t *sa, int32_t nbins, ac_calib_spec *spec) {
+/* Per 16 values: nine vector operations. The extremes are integer min/max of the bit patterns,
+ * which order non-negative floats as numbers and put anything with a sign bit below 0; no abs
+ * is taken because a batch with a sign bit is either -0.0 (bin 0 either way: -0.0 * fa
+ * truncates to 0) or invalid for this kernel. */
+float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, uint32_t *sa,
+                                   int32_t nbins, ac_calib_sspec *spec) {
     uint32_t *sa1 = sa + nbins, *sa2 = sa1 + nbins, *sa3 = sa2 + nbins;
     const __m512 vfa = _mm512_set1_ps(fa);
     const __m512i vlast = _mm512_set1_epi32(nbins - 1);
-    __m512i vraw = _mm512_setzero_si512(), vmin = _mm512_set1_epi32(-1);
-    /* top == 0 is bin 0, counted as the remainder: -1 matches no index */
-    const __m512i vtop = _mm512_set1_epi32(top > 0 ? top : -1);
-    __m512i vmax = _mm512_setzero_si512(), ntop = _mm512_setzero_si512();
+    __m512i kmax = _mm512_set1_epi32(INT32_MIN), kmin = _mm512_set1_epi32(INT32_MAX);
     uint32_t n_rest = 0; /* m < 2^32 */
     int32_t idx[BLOCK + 16];
     for (int64_t e = 0; e < m; e += BLOCK) {
         int64_t mb = m - e < BLOCK ? m - e : BLOCK;
         const float *x = xs + e;
         int32_t n = 0;
-        int64_t i = 0;
-        for (; i + 32 <= mb; i += 32) {
-            block16(x + i, 0xffff, vfa, vtop, vlast, &vmax, &vraw, &vmin, &ntop, idx, &n);
-            block16(x + i + 16, 0xffff, vfa, vtop, vlast, &vmax, &vraw, &vmin, &ntop, idx, &n);
-        }
-        for (; i < mb; i += 16) {
+        for (int64_t i = 0; i < mb; i += 16) {
             __mmask16 live = mb - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (mb - i)) - 1);
-            block16(x + i, live, vfa, vtop, vlast, &vmax, &vraw, &vmin, &ntop, idx, &n);
+            __m512i raw = _mm512_maskz_loadu_epi32(live, x + i);
+            kmax = _mm512_mask_max_epi32(kmax, live, kmax, raw);
+            kmin = _mm512_mask_min_epi32(kmin, live, kmin, raw);
+            /* clamped so that a value that does not fit (only when the caller speculates)
+             * cannot count outside the copies; negative products and NaN (0x80000000) are
+             * clamped too */
+            __m512i b = _mm512_min_epu32(
+                _mm512_cvttps_epi32(_mm512_mul_ps(_mm512_castsi512_ps(raw), vfa)), vlast);
+            __mmask16 nz = _mm512_test_epi32_mask(b, b); /* dead lanes are 0 */
+            /* register-form compress + plain store: the memory form is slow on some cores */
+            _mm512_storeu_si512(idx + n, _mm512_maskz_compress_epi32(nz, b));
+            n += __builtin_popcount(nz);
         }
         n_rest += (uint32_t)n;
         /* four counter copies so increments of one bin do not wait on each other */
@@ -76,18 +58,16 @@ float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, int32_t
         for (; k < n; k++)
             sa[idx[k]]++;
     }
-    /* the lanes sum to at most m < 2^32: exact modulo 2^32 */
-    uint32_t n_top = (uint32_t)_mm512_reduce_add_epi32(ntop);
-    if (top > 0) sa[top] += n_top;
-    sa[0] += (uint32_t)m - n_rest - n_top; /* bin 0: everything not counted elsewhere */
+    sa[0] += (uint32_t)m - n_rest; /* bin 0: everything not counted elsewhere */
+    int32_t hi = _mm512_reduce_max_epi32(kmax);
     if (spec) {
-        uint32_t r = _mm512_reduce_max_epu32(vraw), mn = _mm512_reduce_min_epu32(vmin);
-        if (r > spec->max_raw) spec->max_raw = r;
-        if (mn < spec->min_abs) spec->min_abs = mn;
+        int32_t lo = _mm512_reduce_min_epi32(kmin);
+        if (lo < spec->kmin) spec->kmin = lo;
+        if (hi > spec->kmax) spec->kmax = hi;
     }
-    uint32_t mx = _mm512_reduce_max_epu32(vmax);
+    if (hi < 0) hi = 0; /* every value -0.0 */
     float f;
-    __builtin_memcpy(&f, &mx, sizeof f);
+    __builtin_memcpy(&f, &hi, sizeof f);
     return f;
 }
 
@@ -241,9 +221,9 @@ int ac_calib_have_avx512(void) {
     return __builtin_cpu_supports("avx512f") != 0;
 }
 #else
-float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, int32_t top,
-                                   uint32_t *sa, int32_t nbins, ac_calib_spec *spec) {
-    (void)xs, (void)m, (void)fa, (void)top, (void)sa, (void)nbins, (void)spec;
+float ac_calib_count_nonneg_avx512(const float *xs, int64_t m, float fa, uint32_t *sa,
+                                   int32_t nbins, ac_calib_sspec *spec) {
+    (void)xs, (void)m, (void)fa, (void)sa, (void)nbins, (void)spec;
     return 0.0f;
 }
 float ac_calib_count_signed_avx512(const float *xs, int64_t m, float fa, int32_t nbins,
