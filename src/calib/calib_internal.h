@@ -46,6 +46,7 @@ struct ac_calib {
     size_t pmax_len;
     ac_threadpool *pool; /* lent by the caller for big batches; NULL = one thread */
     int simd;            /* 1: AVX-512 counting kernel (CPU has it, AC_ISA allows it) */
+    int64_t one_pass;    /* batches recorded by a speculative one-pass kernel (for tests) */
 };
 
 /* ---- histogram.c ---------------------------------------------------------------------- */

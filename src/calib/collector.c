@@ -671,6 +671,7 @@ static void spec_record(ac_calib *c, ac_calib_tensor *r, const spec_job *j, floa
     if (hi > r->max) r->max = hi;
     r->n_samples += j->n_samp;
     r->n_values += (uint64_t)j->numel;
+    c->one_pass++;
 }
 
 static int observe_speculative(ac_calib *c, ac_calib_tensor *r, const float *x, int64_t per,
