@@ -20,7 +20,8 @@ static const char quantize_usage[] =
     "                             --out DIR [quantization options]\n"
     "Writes DIR/model.onnx (INT8 QDQ), calibration.cache, calibration.json,\n"
     "calibration_table.txt and the deploy yaml.\n"
-    "  --stats FILE          statistics from 'autocompress calibrate' (or merge)\n"
+    "  --stats FILE          statistics from 'autocompress calibrate' (or merge);\n"
+    "                        --load-stats FILE is the same\n"
     "  --save-stats FILE     with --data: also save the statistics\n"
     "  --mode ort|tensorrt   placement and activation type (default ort)\n"
     "  --method NAME         abs_max, min_max, avg, hist, KL, mse, emd (default KL)\n"
@@ -98,7 +99,7 @@ int ac_cmd_quantize(int argc, char **argv) {
             goto out;
         }
         i++;
-        if (!strcmp(opt, "--stats")) {
+        if (!strcmp(opt, "--stats") || !strcmp(opt, "--load-stats")) {
             stats_path = v;
         } else if (!strcmp(opt, "--out")) {
             out_dir = v;

@@ -137,6 +137,9 @@ START_TEST(calibrate_demo) {
     ck_assert_int_eq(cli("quantize --model %s --stats %s --out %s", model, ev, qa), 0);
     ck_assert_int_eq(cli("quantize --model %s --stats %s --out %s", model, needed, qn), 0);
     assert_same_file(ma, mn);
+    /* --load-stats, the name for it, is --stats */
+    ck_assert_int_eq(cli("quantize --model %s --load-stats %s --out %s", model, needed, qn), 0);
+    assert_same_file(ma, mn);
 
     /* determinism: the same inputs save the same bytes, whatever the thread count */
     const char *again = ac_test_path(tmp, "again.accal");
