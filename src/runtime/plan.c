@@ -403,13 +403,24 @@ static ac_status fuse_conv_add_act(rt_plan *p, ac_diag *d) {
                 rt_tensor *o = add->out[0];
                 int same = other != c->out[0] && other->dtype == AC_DTYPE_F32 &&
                            other->numel == o->numel && o->numel == c->out[0]->numel;
-                /* the residual must be ready before the Conv runs */
+                /* The residual must be ready when the fused node runs: where it is made after
+                 * the Conv, the fused node runs in the Add's place (as ORT's FusedConv does; a
+                 * QDQ model's float Convs must sum as ORT's, whose C starts as the residual) */
                 if (same && (other->is_const || other->is_input || other->producer < i)) {
                     c->sum = other;
                     c->out[0] = o;
                     o->producer = i;
                     c->label = "Conv+Add";
                     add->dead = 1;
+                } else if (same) {
+                    int64_t j = add - p->nodes; /* > other->producer > i */
+                    *add = *c;
+                    add->sum = other;
+                    add->out[0] = o;
+                    o->producer = j;
+                    add->label = "Conv+Add";
+                    c->dead = 1;
+                    continue; /* its activation is fused when the loop reaches j */
                 }
             }
         }

@@ -487,6 +487,78 @@ START_TEST(float_conv_in_qdq_model_sums_in_mlas_order) {
 }
 END_TEST
 
+/* The same float Conv with a residual Add whose other input is made after the Conv (a
+ * TensorRT-mode ResNet-50: the downsample Conv comes before the DequantizeLinear of the
+ * block's last Conv). ORT fuses them into FusedConv, whose C starts as the residual before the
+ * blocks are added; so must the engine, running the fused node in the Add's place. Summed as
+ * Conv then Add instead, about one code in 10^4 flipped at the next QuantizeLinear of that
+ * ResNet-50 and its output moved by 0.6 of a step. */
+START_TEST(float_conv_with_late_residual_sums_like_fused_conv) {
+    if (ac_isa_detect() < AC_ISA_AVX2) return; /* the kernel needs FMA */
+    enum { C = 300, P = 400, M = 2 };
+    ac_graph *g;
+    ac_diag d = {0};
+    ck_assert_int_eq(ac_graph_new("g", &g, &d), AC_OK);
+    int64_t xd[4] = {1, C, 20, 20}, rd[4] = {1, M, 20, 20}, wd[4] = {M, C, 1, 1}, bd[1] = {M};
+    ac_value *x = u8_input(g, "x", 4, xd), *r8 = u8_input(g, "r8", 4, rd), *xz, *rz;
+    ac_value *xs = scalar_qp(g, "xs", 0.0173f, 128, &xz);
+    ac_value *rs = scalar_qp(g, "rs", 0.0391f, 120, &rz);
+    static int8_t w[M * C];
+    static uint8_t xv[C * P], rv[M * P];
+    uint32_t r = 4321;
+    for (int i = 0; i < M * C; i++) w[i] = (int8_t)((r = r * 1103515245u + 12345u) >> 24);
+    for (int i = 0; i < C * P; i++) xv[i] = (uint8_t)((r = r * 1103515245u + 12345u) >> 24);
+    for (int i = 0; i < M * P; i++) rv[i] = (uint8_t)((r = r * 1103515245u + 12345u) >> 24);
+    float ws = 0.0071f, b[M] = {0.3f, -0.2f};
+    ac_value *wq = init(g, "wq", AC_DTYPE_S8, 4, wd, w, sizeof w);
+    ac_value *wsv = init(g, "ws", AC_DTYPE_F32, 0, NULL, &ws, 4);
+    ac_value *bv = init(g, "b", AC_DTYPE_F32, 1, bd, b, sizeof b);
+    ac_value *dx = node1(g, "DequantizeLinear", "dx", 3, (ac_value *[]){x, xs, xz});
+    ac_value *dw = node1(g, "DequantizeLinear", "dw", 2, (ac_value *[]){wq, wsv});
+    ac_value *y = node1(g, "Conv", "y", 3, (ac_value *[]){dx, dw, bv});
+    ac_value *res = node1(g, "DequantizeLinear", "res", 3, (ac_value *[]){r8, rs, rz});
+    ac_value *sum = node1(g, "Add", "sum", 2, (ac_value *[]){res, y});
+    ac_value *out_v = node1(g, "Relu", "out", 1, (ac_value *[]){sum});
+    ck_assert_int_eq(ac_graph_add_output(g, out_v, &d), AC_OK);
+    ac_session *s;
+    ac_session_opts so = {.profile = 1};
+    ck_assert_int_eq(ac_session_new(g, 13, &so, &s, &d), AC_OK);
+    ac_tensor in[2] = {{.name = "x", .dtype = AC_DTYPE_U8, .rank = 4, .dims = xd, .data = xv},
+                       {.name = "r8", .dtype = AC_DTYPE_U8, .rank = 4, .dims = rd, .data = rv}};
+    const ac_tensor *out;
+    int32_t n_out;
+    ck_assert_int_eq(ac_session_run(s, 2, in, &out, &n_out, &d), AC_OK);
+    ck_assert_int_eq(out[0].numel, M * P);
+    const ac_node_profile *prof;
+    int32_t n_prof = ac_session_profile(s, &prof), fused = 0;
+    for (int32_t i = 0; i < n_prof; i++) fused |= !strcmp(prof[i].op_type, "Conv+Add+Relu");
+    ck_assert_msg(fused, "Conv, Add and Relu not fused");
+    const float *yv = out[0].data;
+    int other = 0;
+    for (int m = 0; m < M; m++)
+        for (int p = 0; p < P; p++) {
+            float z = 0.0391f * (float)(rv[m * P + p] - 120), c = z, unfused = 0.0f;
+            for (int k0 = 0; k0 < C; k0 += 128) {
+                float acc = 0.0f;
+                for (int k = k0; k < k0 + 128 && k < C; k++) {
+                    float xf = 0.0173f * (float)(xv[k * P + p] - 128), wf = ws * (float)w[m * C + k];
+                    acc = fmaf(wf, xf, acc);
+                }
+                c = c + acc;
+                unfused = k0 == 0 ? acc : unfused + acc;
+            }
+            c = fmaxf(c + b[m], 0.0f);
+            unfused = fmaxf((unfused + b[m]) + z, 0.0f);
+            other += c != unfused;
+            ck_assert_msg(yv[m * P + p] == c, "output %d: %.9g, FusedConv order gives %.9g",
+                          m * P + p, (double)yv[m * P + p], (double)c);
+        }
+    ck_assert_int_gt(other, 0); /* the order matters for this case */
+    ac_session_free(s);
+    ac_graph_free(g);
+}
+END_TEST
+
 /* A depthwise float Conv (group = C, one output channel per group) reading DequantizeLinear:
  * MLAS calls its SGEMM with M = 1 per group, which on x86-64 runs MlasSgemmKernelM1Avx
  * (kernels/x86/conv_ortorder_avx2.c): no FMA, the K = 9 taps in groups of four
@@ -582,6 +654,7 @@ Suite *ac_test_runtime_qdq_suite(void) {
     tcase_add_test(tc, resize_bilinear_in_ort_float_order);
     tcase_add_test(tc, float_sigmoid_is_mlas_logistic);
     tcase_add_test(tc, float_conv_in_qdq_model_sums_in_mlas_order);
+    tcase_add_test(tc, float_conv_with_late_residual_sums_like_fused_conv);
     tcase_add_test(tc, float_depthwise_conv_in_qdq_model_sums_in_mlas_m1_order);
     suite_add_tcase(s, tc);
     return s;
