@@ -189,7 +189,10 @@ AC_API ac_status ac_calib_load_buffer(const uint8_t *buf, size_t len, const ac_c
  *            linearly inside the bin; the top bin ends at abs-max);
  *            [min, max] = the (1 - p) and p quantiles of x from the signed histogram.
  *   KL       TensorRT entropy calibration on the |x| histogram: for each candidate i in
- *            [128, n] (n = bins up to the last nonzero one), P = bins [0, i) with the counts of
+ *            [i0, n] (n = bins up to the last nonzero one; i0 >= 128 the smallest bin whose
+ *            clip leaves at most 1% of the values above it: KL compares shapes only, and a
+ *            distribution away from 0 would otherwise be clipped whole to its bottom, where P
+ *            and Q both collapse into one bin), P = bins [0, i) with the counts of
  *            bins >= i folded into bin i-1; bins [0, i) without that fold are merged into 128
  *            levels and expanded back over P's nonzero bins (Q, as MXNet's and TensorRT's
  *            reference); both are smoothed (eps 1e-4) and KL(P||Q) computed; the
