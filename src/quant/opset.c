@@ -49,7 +49,7 @@ static ac_status new_const(ac_graph *g, const char *base, ac_dtype t, int64_t co
 /* Replaces n by a node of op `op` with inputs `ins`, n's outputs (only the first `n_out`) and
  * n's attributes except those named in `drop` (NULL-terminated). */
 static ac_status rebuild(ac_graph *g, ac_node *n, const char *op, int32_t n_in, ac_value **ins,
-                         int32_t n_out, const char *const *drop, ac_diag *d) {
+                         int32_t n_out, const char *const *drop, ac_node **made, ac_diag *d) {
     ac_value *outs[16];
     if (n_out > 16) n_out = 16;
     for (int32_t i = 0; i < n_out; i++) outs[i] = n->outputs[i];
@@ -65,6 +65,7 @@ static ac_status rebuild(ac_graph *g, ac_node *n, const char *op, int32_t n_in, 
         AC_TRY(ac_node_add_attr(m, n->attrs[a].name, n->attrs[a].type, &na, d));
         *na = n->attrs[a]; /* shallow: the payloads live in the same root arena */
     }
+    if (made) *made = m;
     return AC_OK;
 }
 
@@ -79,7 +80,47 @@ static ac_status attr_to_input(ac_graph *g, ac_node *n, const char *attr, ac_dia
     AC_TRY(new_const(g, base, AC_DTYPE_S64, a->n, a->ints, &c, d));
     ac_value *ins[2] = {n->inputs[0], c};
     const char *drop[] = {attr, NULL};
-    return rebuild(g, n, n->op_type, 2, ins, n->n_outputs, drop, d);
+    return rebuild(g, n, n->op_type, 2, ins, n->n_outputs, drop, NULL, d);
+}
+
+/* Slice-1: starts, ends and (optional) axes attributes -> inputs 1, 2, 3. */
+static ac_status slice_to_inputs(ac_graph *g, ac_node *n, int64_t opset, ac_diag *d) {
+    static const char *const names[3] = {"starts", "ends", "axes"};
+    ac_value *ins[4] = {n->inputs[0], NULL, NULL, NULL};
+    int32_t n_in = 1;
+    for (int k = 0; k < 3; k++) {
+        const ac_attr *a = ac_node_attr(n, names[k]);
+        if (!a) {
+            if (k < 2) return refuse(n, "starts or ends attribute missing", opset, d);
+            continue;
+        }
+        if (a->type != AC_ATTR_INTS)
+            return AC_FAIL(d, AC_ERR_MODEL, "%s: attribute \"%s\" is not a list of ints",
+                           n->name, names[k]);
+        char base[300];
+        snprintf(base, sizeof base, "%s_%s", n->name[0] ? n->name : "Slice", names[k]);
+        AC_TRY(new_const(g, base, AC_DTYPE_S64, a->n, a->ints, &ins[1 + k], d));
+        n_in = 2 + k;
+    }
+    const char *drop[] = {"starts", "ends", "axes", NULL};
+    return rebuild(g, n, "Slice", n_in, ins, n->n_outputs, drop, NULL, d);
+}
+
+/* Upsample-9 / Resize-10 (X, scales): input x / scale on every axis, nearest rounding down;
+ * Resize-13 says so with its coordinate_transformation_mode and nearest_mode. */
+static ac_status resize_to_13(ac_graph *g, ac_node *n, int64_t opset, ac_diag *d) {
+    if (n->n_inputs < 2 || !n->inputs[1])
+        return refuse(n, "scales is an attribute (Upsample before opset 9)", opset, d);
+    const char *mode = ac_node_attr_string(n, "mode", "nearest");
+    if (strcmp(mode, "nearest") && strcmp(mode, "linear"))
+        return AC_FAIL(d, AC_ERR_MODEL, "%s: unknown mode \"%s\"", n->name, mode);
+    ac_value *ins[3] = {n->inputs[0], NULL, n->inputs[1]}; /* roi omitted */
+    ac_node *m;
+    AC_TRY(rebuild(g, n, "Resize", 3, ins, 1, (const char *const[]){"*", NULL}, &m, d));
+    AC_TRY(ac_node_set_attr_string(m, "mode", mode, d));
+    AC_TRY(ac_node_set_attr_string(m, "coordinate_transformation_mode", "asymmetric", d));
+    if (!strcmp(mode, "nearest")) AC_TRY(ac_node_set_attr_string(m, "nearest_mode", "floor", d));
+    return AC_OK;
 }
 
 static ac_status upgrade_graph(ac_graph *g, int64_t opset, ac_diag *d) {
@@ -114,7 +155,7 @@ static ac_status upgrade_graph(ac_graph *g, int64_t opset, ac_diag *d) {
                 s = new_const(g, base, AC_DTYPE_F32, 1, &a->f, &ins[1 + k], d);
             }
             const char *drop[] = {"min", "max", NULL};
-            if (s == AC_OK) s = rebuild(g, n, "Clip", 3, ins, n->n_outputs, drop, d);
+            if (s == AC_OK) s = rebuild(g, n, "Clip", 3, ins, n->n_outputs, drop, NULL, d);
         } else if (is_op(n, "Pad") && opset < 11) {
             const ac_attr *pads = ac_node_attr(n, "pads");
             float value = ac_node_attr_float(n, "value", 0.0f);
@@ -129,22 +170,38 @@ static ac_status upgrade_graph(ac_graph *g, int64_t opset, ac_diag *d) {
             snprintf(base, sizeof base, "%s_value", n->name[0] ? n->name : "Pad");
             if (s == AC_OK) s = new_const(g, base, AC_DTYPE_F32, 1, &value, &ins[2], d);
             const char *drop[] = {"pads", "value", NULL};
-            if (s == AC_OK) s = rebuild(g, n, "Pad", 3, ins, n->n_outputs, drop, d);
+            if (s == AC_OK) s = rebuild(g, n, "Pad", 3, ins, n->n_outputs, drop, NULL, d);
         } else if (is_op(n, "Dropout") && opset < 12) {
             if (n->n_outputs > 1 && n->outputs[1] && ac_value_use_count(g, n->outputs[1]))
                 s = refuse(n, "its mask output is used", opset, d);
             else
                 s = rebuild(g, n, "Identity", 1, n->inputs, 1, (const char *const[]){"*", NULL},
-                            d); /* Identity has none of Dropout's attributes */
+                            NULL, d); /* Identity has none of Dropout's attributes */
         } else if (is_op(n, "Softmax") || is_op(n, "LogSoftmax") || is_op(n, "Hardmax")) {
             int64_t axis = ac_node_attr_int(n, "axis", 1);
             const ac_value *x = n->inputs[0];
             int last = axis == -1 || (x && x->rank > 0 && (axis == x->rank - 1));
             if (opset < 13 && !last)
                 s = refuse(n, "axis is not the last axis (or the rank is unknown)", opset, d);
-        } else if ((is_op(n, "Resize") && opset < 11) || is_op(n, "Upsample") ||
-                   is_op(n, "Scatter")) {
-            s = refuse(n, "coordinate rules or the op itself changed", opset, d);
+        } else if (is_op(n, "Slice") && opset < 10) {
+            s = slice_to_inputs(g, n, opset, d);
+        } else if (is_op(n, "TopK") && opset < 10) {
+            const ac_attr *k = ac_node_attr(n, "k");
+            if (!k || k->type != AC_ATTR_INT) {
+                s = refuse(n, "k attribute missing", opset, d);
+                break;
+            }
+            char base[300];
+            snprintf(base, sizeof base, "%s_k", n->name[0] ? n->name : "TopK");
+            ac_value *ins[2] = {n->inputs[0], NULL};
+            s = new_const(g, base, AC_DTYPE_S64, 1, &k->i, &ins[1], d);
+            const char *drop[] = {"k", NULL};
+            if (s == AC_OK) s = rebuild(g, n, "TopK", 2, ins, n->n_outputs, drop, NULL, d);
+        } else if (is_op(n, "Upsample") || (is_op(n, "Resize") && opset < 11)) {
+            s = resize_to_13(g, n, opset, d);
+        } else if (is_op(n, "Scatter")) {
+            s = rebuild(g, n, "ScatterElements", n->n_inputs, n->inputs, n->n_outputs, NULL, NULL,
+                        d);
         }
     }
     ac_free(snap);
@@ -154,10 +211,10 @@ static ac_status upgrade_graph(ac_graph *g, int64_t opset, ac_diag *d) {
 ac_status ac_q_upgrade_opset(ac_model *m, ac_diag *d) {
     int64_t opset = ac_model_opset(m, "");
     if (opset >= TARGET_OPSET) return AC_OK;
-    if (opset < 10)
+    if (opset < 9)
         return AC_FAIL(d, AC_ERR_UNSUPPORTED,
-                       "ai.onnx opset %lld is older than 10, the first with QuantizeLinear; "
-                       "export the model with opset >= 13", (long long)opset);
+                       "ai.onnx opset %lld is older than 9, the oldest this quantizer raises "
+                       "to 13; export the model with opset >= 9", (long long)opset);
     ac_graph *g = ac_model_graph(m);
     AC_TRY(upgrade_graph(g, opset, d));
     AC_TRY(ac_graph_sort(g, d));

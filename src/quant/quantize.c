@@ -105,7 +105,9 @@ ac_status ac_quantize(const ac_model *fp32, const ac_calib *stats, const ac_quan
     ac_q_plan p;
     memset(&p, 0, sizeof p);
     ac_status s = ac_model_clone(fp32, &m, d);
-    if (s == AC_OK && !o->per_tensor_weights) s = ac_q_upgrade_opset(m, d);
+    /* per-axis QDQ needs opset 13; per-tensor QDQ only QuantizeLinear itself (10) */
+    if (s == AC_OK && (!o->per_tensor_weights || ac_model_opset(m, "") < 10))
+        s = ac_q_upgrade_opset(m, d);
     if (s == AC_OK && ac_model_opset(m, "") < 10)
         s = AC_FAIL(d, AC_ERR_UNSUPPORTED, "ai.onnx opset %lld has no QuantizeLinear (needs "
                     ">= 10)", (long long)ac_model_opset(m, ""));
@@ -136,7 +138,8 @@ ac_status ac_quant_needed(const ac_model *fp32, const ac_quant_opts *o, char ***
     memset(&p, 0, sizeof p);
     /* the same preparation as ac_quantize, so the placement is the one it will make */
     ac_status s = ac_model_clone(fp32, &m, d);
-    if (s == AC_OK && !o->per_tensor_weights) s = ac_q_upgrade_opset(m, d);
+    if (s == AC_OK && (!o->per_tensor_weights || ac_model_opset(m, "") < 10))
+        s = ac_q_upgrade_opset(m, d);
     if (s == AC_OK) s = ac_graph_sort(ac_model_graph(m), d);
     if (s == AC_OK) s = ac_q_plan_build(ac_model_graph(m), NULL, o, &p, d);
     char **out = NULL;

@@ -390,6 +390,82 @@ START_TEST(opset_raise) {
 }
 END_TEST
 
+/* Opsets 9 and 10 (torch.onnx's and paddle2onnx's): Slice's starts/ends/axes attributes,
+ * Upsample (removed at 10) and Resize-10 become their opset-13 forms, and the QDQ model
+ * computes what the FP32 one does. Before, opset 9 was refused outright and Resize-10 or
+ * Upsample anywhere refused the model. */
+START_TEST(opset_raise_from_9_and_10) {
+    for (int64_t opset = 9; opset <= 10; opset++) {
+        for (int linear = 0; linear <= 1; linear++) {
+            ac_model *m = qt_model(opset, 4, XD);
+            ac_diag d = {0};
+            ac_value *cv = conv(m, "c1", ac_graph_find(ac_model_graph(m), "x"), "c");
+            static const float scales[4] = {1.0f, 1.0f, 2.0f, 2.0f};
+            ac_value *up_in[2] = {cv, qt_init(m, "sc", 1, (int64_t[]){4}, scales)};
+            ac_value *up = qt_node(m, opset == 9 ? "Upsample" : "Resize", "up", 2, up_in, "u");
+            ck_assert(ac_node_set_attr_string(up->producer, "mode", linear ? "linear" : "nearest",
+                                              &d) == AC_OK);
+            ac_value *sl;
+            if (opset == 9) {
+                sl = qt_node(m, "Slice", "sl", 1, &up, "s");
+                ac_node *n = sl->producer;
+                ck_assert(ac_node_set_attr_ints(n, "starts", 2, (int64_t[]){1, 1}, &d) == AC_OK);
+                ck_assert(ac_node_set_attr_ints(n, "ends", 2, (int64_t[]){-1, 7}, &d) == AC_OK);
+                ck_assert(ac_node_set_attr_ints(n, "axes", 2, (int64_t[]){2, 3}, &d) == AC_OK);
+            } else {
+                sl = up;
+            }
+            qt_finish(m, conv(m, "c2", sl, "y"));
+            ac_calib *c = qt_stats(m, -1.0f, 1.0f);
+            ac_quant_opts o = {0};
+            ac_model *q;
+            ac_quant_table *t;
+            quant(m, c, &o, &q, &t);
+            ck_assert_int_eq(ac_model_opset(q, ""), 13);
+            const ac_node *r = qt_producer(q, "u");
+            ck_assert_str_eq(r->op_type, "Resize");
+            ck_assert_int_eq(r->n_inputs, 3);
+            ck_assert_ptr_null(r->inputs[1]); /* roi omitted */
+            ck_assert_str_eq(ac_node_attr_string(r, "coordinate_transformation_mode", ""),
+                             "asymmetric");
+            ck_assert_str_eq(ac_node_attr_string(r, "mode", ""), linear ? "linear" : "nearest");
+            if (!linear) ck_assert_str_eq(ac_node_attr_string(r, "nearest_mode", ""), "floor");
+            if (opset == 9) {
+                const ac_node *n = qt_producer(q, "s");
+                ck_assert_int_eq(n->n_inputs, 4);
+                ck_assert_ptr_null(ac_node_attr(n, "starts"));
+                ck_assert_int_eq(((const int64_t *)n->inputs[2]->init->data)[0], -1);
+                ck_assert_int_eq(((const int64_t *)n->inputs[3]->init->data)[1], 3);
+            }
+            ck_assert_msg(rel_err(m, q) < 0.05, "opset %lld %s", (long long)opset,
+                          linear ? "linear" : "nearest");
+            /* per-tensor weights: opset 9 has no QuantizeLinear, so it is raised all the same */
+            ac_quant_table_free(t);
+            ac_model_free(q);
+            ac_quant_opts pt = {.per_tensor_weights = 1};
+            quant(m, c, &pt, &q, &t);
+            ck_assert_int_eq(ac_model_opset(q, ""), opset == 9 ? 13 : 10);
+            ac_quant_table_free(t);
+            ac_model_free(q);
+            ac_calib_free(c);
+            ac_model_free(m);
+        }
+    }
+    /* opset 8 is older than any export this raises */
+    ac_model *m = qt_model(8, 4, XD);
+    qt_finish(m, conv(m, "c1", ac_graph_find(ac_model_graph(m), "x"), "y"));
+    ac_calib *c = qt_stats(m, -1.0f, 1.0f);
+    ac_quant_opts o = {0};
+    ac_model *q;
+    ac_quant_table *t;
+    ac_diag d = {0};
+    ck_assert_int_eq(ac_quantize(m, c, &o, &q, &t, &d), AC_ERR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(d.msg, "opset 8"));
+    ac_calib_free(c);
+    ac_model_free(m);
+}
+END_TEST
+
 Suite *ac_test_quant_placement_suite(void) {
     Suite *s = suite_create("quant_placement");
     TCase *tc = tcase_create("placement");
@@ -402,6 +478,7 @@ Suite *ac_test_quant_placement_suite(void) {
     tcase_add_test(tc, float_neighbours_and_constants);
     tcase_add_test(tc, missing_stats);
     tcase_add_test(tc, opset_raise);
+    tcase_add_test(tc, opset_raise_from_9_and_10);
     suite_add_tcase(s, tc);
     return s;
 }
