@@ -304,6 +304,19 @@ AC_API int64_t ac_graph_captures(const ac_graph *g, ac_value **out, int64_t cap)
  * nodes on it. Subgraphs are sorted too. */
 AC_API ac_status ac_graph_sort(ac_graph *g, ac_diag *d);
 
+/* The constant payload of v: its initializer (not an overridable graph input) or the value of
+ * the Constant node making it; NULL otherwise. */
+AC_API const ac_tensor *ac_value_constant(const ac_value *v);
+
+/* Folds into each Conv with constant float weights the per-output-channel affine ops that
+ * follow it: BatchNormalization in inference form with constant parameters, and Mul / Div /
+ * Add / Sub by a constant of one value or of C values along the channel axis (the Conv output
+ * the first operand of Sub and Div). Each op must be the only reader of the tensor before it
+ * (not a graph output). The Conv gets new weight and bias initializers (W * s, b * s + t), then
+ * writes the last folded op's output; weights nothing else reads are dropped; the graph is
+ * sorted again. *n_folded (may be NULL): Convs that took ops in. Errors: AC_ERR_NOMEM. */
+AC_API ac_status ac_graph_fold_conv_affine(ac_graph *g, int64_t *n_folded, ac_diag *d);
+
 #ifdef __cplusplus
 }
 #endif

@@ -114,17 +114,6 @@ static ac_status enabled_rules(const ac_quant_opts *o, uint8_t *en, ac_diag *d) 
     return AC_OK;
 }
 
-const ac_tensor *ac_q_const_tensor(const ac_value *v) {
-    if (!v) return NULL;
-    if ((v->flags & AC_VALUE_INITIALIZER) && !(v->flags & AC_VALUE_INPUT)) return v->init;
-    const ac_node *p = v->producer;
-    if (p && !strcmp(p->op_type, "Constant") && !p->domain[0]) {
-        const ac_attr *a = ac_node_attr(p, "value");
-        if (a && a->type == AC_ATTR_TENSOR) return a->t;
-    }
-    return NULL;
-}
-
 /* ---- plan state helpers -------------------------------------------------------------- */
 
 typedef struct ctx {
@@ -225,7 +214,7 @@ static ac_status need_stats(const ctx *c, const ac_node *n, int32_t j, ac_diag *
 
 static float clip_bound(const ac_node *n, int32_t j, float dflt, int *ok) {
     if (j >= n->n_inputs || !n->inputs[j]) return dflt;
-    const ac_tensor *t = ac_q_const_tensor(n->inputs[j]);
+    const ac_tensor *t = ac_value_constant(n->inputs[j]);
     if (!t || t->dtype != AC_DTYPE_F32 || t->numel != 1) {
         *ok = 0;
         return dflt;
@@ -251,7 +240,7 @@ static ac_status decide_weighted(ctx *c, int64_t i, ac_diag *d) {
     if (p->is_const[x->index] || x->graph != p->g) return AC_OK;
     if (x->dtype != AC_DTYPE_F32 && x->dtype != AC_DTYPE_UNDEFINED) return AC_OK;
     AC_TRY(need_stats(c, n, 0, d));
-    const ac_tensor *wt = ac_q_const_tensor(w);
+    const ac_tensor *wt = ac_value_constant(w);
     int conv = !strcmp(n->op_type, "Conv") || !strcmp(n->op_type, "ConvTranspose");
     if (wt && wt->dtype != AC_DTYPE_F32) return AC_OK; /* already integer / other precision */
     if (!wt && (conv || p->is_const[w->index] || !float_act(c, w))) {
@@ -273,7 +262,7 @@ static ac_status decide_weighted(ctx *c, int64_t i, ac_diag *d) {
     /* int32 bias (ORT mode) when it has the per-output-channel shape the kernels expect */
     if (p->o->mode != AC_QUANT_ORT || !wt || n->n_inputs < 3 || !n->inputs[2]) return AC_OK;
     if (!strcmp(n->op_type, "MatMul")) return AC_OK;
-    const ac_tensor *bt = ac_q_const_tensor(n->inputs[2]);
+    const ac_tensor *bt = ac_value_constant(n->inputs[2]);
     if (!bt || bt->dtype != AC_DTYPE_F32) return AC_OK;
     int64_t n_out;
     if (!strcmp(n->op_type, "Conv")) {

@@ -88,7 +88,7 @@ static ac_status quantize_weighted(ac_q_plan *p, int64_t i, ac_value **dead, int
     ac_graph *g = p->g;
     ac_node *n = p->nodes[i];
     ac_value *w = n->inputs[1];
-    const ac_tensor *wt = ac_q_const_tensor(w);
+    const ac_tensor *wt = ac_value_constant(w);
     int32_t axis = ac_q_weight_axis(n, wt, p->o->per_tensor_weights);
     int64_t nch = ac_q_channels(wt, axis);
     float *scales = ac_malloc_array((size_t)nch, sizeof *scales);
@@ -105,7 +105,7 @@ static ac_status quantize_weighted(ac_q_plan *p, int64_t i, ac_value **dead, int
     const ac_tensor *bt = NULL;
     float s_in = 0.0f;
     if (b && ac_q_role(p, i, 2) == AC_QIN_BIAS) {
-        bt = ac_q_const_tensor(b);
+        bt = ac_value_constant(b);
         s_in = p->qp[n->inputs[0]->index].scale; /* still the plan-time input (step 2) */
         bscales = ac_malloc_array((size_t)bt->numel, sizeof *bscales);
         bq = ac_malloc_array((size_t)bt->numel, sizeof *bq);

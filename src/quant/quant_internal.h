@@ -105,9 +105,6 @@ typedef struct ac_q_plan {
 ac_status ac_q_plan_build(ac_graph *g, const ac_calib *stats, const ac_quant_opts *o,
                           ac_q_plan *p, ac_diag *d);
 void ac_q_plan_free(ac_q_plan *p);
-/* The constant tensor behind v: an initializer that is not a graph input, or a Constant
- * node's `value`; NULL otherwise. */
-const ac_tensor *ac_q_const_tensor(const ac_value *v);
 /* Role of input j of snapshot node i. */
 static inline uint8_t ac_q_role(const ac_q_plan *p, int64_t i, int32_t j) {
     return p->role[p->in_off[i] + j];

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* ac_quantize: clone, raise the opset, plan, rewrite, and record the table. */
+/* ac_quantize: clone, raise the opset, fold affine ops into Convs, plan, rewrite, and record
+ * the table. */
 #include "quant_internal.h"
 
 #include <stdlib.h>
@@ -108,6 +109,8 @@ ac_status ac_quantize(const ac_model *fp32, const ac_calib *stats, const ac_quan
     /* per-axis QDQ needs opset 13; per-tensor QDQ only QuantizeLinear itself (10) */
     if (s == AC_OK && (!o->per_tensor_weights || ac_model_opset(m, "") < 10))
         s = ac_q_upgrade_opset(m, d);
+    /* BatchNormalization, or Mul/Add by per-channel constants, after a Conv: into its weights */
+    if (s == AC_OK) s = ac_graph_fold_conv_affine(ac_model_graph(m), NULL, d);
     if (s == AC_OK && ac_model_opset(m, "") < 10)
         s = AC_FAIL(d, AC_ERR_UNSUPPORTED, "ai.onnx opset %lld has no QuantizeLinear (needs "
                     ">= 10)", (long long)ac_model_opset(m, ""));
@@ -140,6 +143,7 @@ ac_status ac_quant_needed(const ac_model *fp32, const ac_quant_opts *o, char ***
     ac_status s = ac_model_clone(fp32, &m, d);
     if (s == AC_OK && (!o->per_tensor_weights || ac_model_opset(m, "") < 10))
         s = ac_q_upgrade_opset(m, d);
+    if (s == AC_OK) s = ac_graph_fold_conv_affine(ac_model_graph(m), NULL, d);
     if (s == AC_OK) s = ac_graph_sort(ac_model_graph(m), d);
     if (s == AC_OK) s = ac_q_plan_build(ac_model_graph(m), NULL, o, &p, d);
     char **out = NULL;

@@ -466,6 +466,38 @@ START_TEST(opset_raise_from_9_and_10) {
 }
 END_TEST
 
+/* BatchNormalization written as Mul and Add by per-channel constants (paddle2onnx) folds into
+ * the Conv before placement, so the Conv's output goes straight to its QuantizeLinear and
+ * ONNX Runtime runs it as QLinearConv; before, the Conv stayed float between DequantizeLinear
+ * and a float Mul. */
+START_TEST(conv_mul_add_folds_before_placement) {
+    ac_model *m = qt_model(11, 4, XD);
+    ac_value *cv = conv(m, "c1", ac_graph_find(ac_model_graph(m), "x"), "c");
+    static const float sc[2] = {1.5f, 0.5f}, sh[2] = {0.1f, -0.2f};
+    ac_value *mins[2] = {cv, qt_init(m, "bn_s", 4, (int64_t[]){1, 2, 1, 1}, sc)};
+    ac_value *mv = qt_node(m, "Mul", "bn_mul", 2, mins, "bn_m");
+    ac_value *ains[2] = {mv, qt_init(m, "bn_b", 4, (int64_t[]){1, 2, 1, 1}, sh)};
+    ac_value *av = qt_node(m, "Add", "bn_add", 2, ains, "bn_a");
+    qt_finish(m, conv(m, "c2", relu(m, "r", av, "r_out"), "y"));
+    ac_calib *c = qt_stats(m, -1.0f, 1.0f);
+    for (int mode = 0; mode < 2; mode++) {
+        ac_quant_opts o = {.mode = mode ? AC_QUANT_TENSORRT : AC_QUANT_ORT};
+        ac_model *q;
+        ac_quant_table *t;
+        quant(m, c, &o, &q, &t);
+        ck_assert_int_eq(qt_count(q, "Mul") + qt_count(q, "Add"), 0);
+        const ac_node *cn = qt_producer(q, "bn_a");
+        ck_assert_str_eq(cn->op_type, "Conv");
+        ck_assert_str_eq(cn->inputs[1]->producer->op_type, "DequantizeLinear");
+        ck_assert(rel_err(m, q) < 0.05);
+        ac_quant_table_free(t);
+        ac_model_free(q);
+    }
+    ac_calib_free(c);
+    ac_model_free(m);
+}
+END_TEST
+
 Suite *ac_test_quant_placement_suite(void) {
     Suite *s = suite_create("quant_placement");
     TCase *tc = tcase_create("placement");
@@ -479,6 +511,7 @@ Suite *ac_test_quant_placement_suite(void) {
     tcase_add_test(tc, missing_stats);
     tcase_add_test(tc, opset_raise);
     tcase_add_test(tc, opset_raise_from_9_and_10);
+    tcase_add_test(tc, conv_mul_add_folds_before_placement);
     suite_add_tcase(s, tc);
     return s;
 }
