@@ -19,6 +19,11 @@ void *rt_plan_alloc(rt_plan *p, size_t n) { return ac_arena_alloc(p->arena, n); 
 
 int64_t rt_plan_opset(const rt_plan *p) { return p->opset; }
 
+int32_t rt_plan_ort_nchwc_block(const rt_plan *p) {
+    if (!p->qdq) return 0;
+    return p->isa >= AC_ISA_AVX512 ? 16 : p->isa >= AC_ISA_AVX2 ? 8 : 0;
+}
+
 int32_t rt_plan_threads(const rt_plan *p) { return p->nthreads; }
 
 ac_status rt_plan_const_data(rt_plan *p, rt_tensor *t, ac_diag *d) {

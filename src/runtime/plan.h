@@ -23,6 +23,7 @@ struct rt_plan {
     size_t act_bytes;
     uint8_t *scratch;  /* nthreads x scratch_stride */
     size_t scratch_stride;
+    int qdq;           /* the graph has DequantizeLinear nodes (set by rt_qdq_fuse) */
 };
 
 typedef struct rt_plan_opts {

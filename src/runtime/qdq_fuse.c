@@ -466,6 +466,8 @@ ac_status rt_qdq_fuse(rt_plan *p, ac_diag *d) {
     c.qb = rt_plan_alloc(p, (size_t)(p->n_nodes + 1) * sizeof *c.qb);
     if (!c.u8 || !c.qb) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
     memset(c.u8, 0, (size_t)p->g->n_values + 1);
+    for (int64_t i = 0; i < p->n_nodes && !p->qdq; i++)
+        p->qdq = !p->nodes[i].dead && is(&p->nodes[i], "DequantizeLinear");
     /* ORT's order: EnsureUniqueDQForNodeUnit and WeightBiasQuantization (level 1), then
      * QDQS8ToU8Transformer and the QDQ selectors (level 2); all read the unfused graph. */
     mark_u8_pairs(p, &c);

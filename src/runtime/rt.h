@@ -135,6 +135,12 @@ typedef struct rt_kernel {
 /* ---- plan services for infer/prepare --------------------------------------------------- */
 
 int64_t rt_plan_opset(const rt_plan *p);
+/* For a QDQ model's float ops, whose sums must be ONNX Runtime's to the last bit (a flipped
+ * code at the next QuantizeLinear moves every later layer): the channel block of MLAS's
+ * NCHWc layout, which ORT puts every float 4-D pool with a multiple of it as channel count
+ * into (16 where the CPU runs AVX-512F, 8 with AVX2). 0: not a QDQ model, or a level (ref,
+ * blas) that does not follow ORT's order. */
+int32_t rt_plan_ort_nchwc_block(const rt_plan *p);
 /* Threads the plan runs on. Kernels may tile by it only where results stay bit-identical. */
 int32_t rt_plan_threads(const rt_plan *p);
 /* Plan-owned zeroed memory (freed with the plan); NULL when out of memory. */

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static ac_value *init(ac_graph *g, const char *name, ac_dtype dt, int32_t rank,
@@ -559,6 +560,97 @@ START_TEST(float_conv_with_late_residual_sums_like_fused_conv) {
 }
 END_TEST
 
+/* Runs DequantizeLinear(x, 0.0173, 128) -> `op` (2x2 stride 2 AveragePool, or
+ * GlobalAveragePool) over x [1, C, H, W] and returns the float outputs (caller frees). */
+static float *dq_pool(const char *op, int64_t C, int64_t H, int64_t W, const uint8_t *xv,
+                      int64_t *n) {
+    ac_graph *g;
+    ac_diag d = {0};
+    ck_assert_int_eq(ac_graph_new("g", &g, &d), AC_OK);
+    int64_t xd[4] = {1, C, H, W};
+    ac_value *x = u8_input(g, "x", 4, xd), *xz;
+    ac_value *xs = scalar_qp(g, "xs", 0.0173f, 128, &xz);
+    ac_value *dx = node1(g, "DequantizeLinear", "dx", 3, (ac_value *[]){x, xs, xz});
+    ac_value *y = node1(g, op, "y", 1, &dx);
+    if (!strcmp(op, "AveragePool")) {
+        ac_node *pn = y->producer;
+        int64_t two[2] = {2, 2};
+        ck_assert_int_eq(ac_node_set_attr_ints(pn, "kernel_shape", 2, two, &d), AC_OK);
+        ck_assert_int_eq(ac_node_set_attr_ints(pn, "strides", 2, two, &d), AC_OK);
+    }
+    ck_assert_int_eq(ac_graph_add_output(g, y, &d), AC_OK);
+    ac_session *s;
+    ck_assert_int_eq(ac_session_new(g, 13, NULL, &s, &d), AC_OK);
+    ac_tensor in = {.name = "x", .dtype = AC_DTYPE_U8, .rank = 4, .dims = xd, .data = (void *)xv};
+    const ac_tensor *out;
+    int32_t n_out;
+    ck_assert_int_eq(ac_session_run(s, 1, &in, &out, &n_out, &d), AC_OK);
+    *n = out[0].numel;
+    float *r = malloc((size_t)*n * sizeof *r);
+    memcpy(r, out[0].data, (size_t)*n * sizeof *r);
+    ac_session_free(s);
+    ac_graph_free(g);
+    return r;
+}
+
+/* Float pools of a QDQ model sum as ONNX Runtime's MLAS does (kernels/x86/pool2d_avx2.c,
+ * gavgpool.h): with a channel count that is a multiple of the NCHWc block (16 or 8) ORT pools
+ * in NCHWc and adds the taps row by row from 0; otherwise its vector AveragePool adds the
+ * window's rows first, and its global kernel keeps four partial sums. Before, a DenseNet's
+ * transition AveragePool (256 channels) flipped codes downstream (0.78 of a step at the
+ * output) and SqueezeNet's last GlobalAveragePool differed in the last bit. */
+START_TEST(float_pools_in_qdq_model_sum_in_mlas_order) {
+    if (ac_isa_detect() < AC_ISA_AVX2) return; /* the ISA levels that follow ORT's order */
+    enum { H = 6, W = 10 };
+    static uint8_t xv[32 * H * W];
+    uint32_t r = 99;
+    for (int i = 0; i < 32 * H * W; i++) xv[i] = (uint8_t)((r = r * 1103515245u + 12345u) >> 24);
+    const int64_t channels[2] = {16, 3}; /* a multiple of every block; none */
+    int other_avg = 0, other_gap = 0;
+    for (int k = 0; k < 2; k++) {
+        int64_t C = channels[k], n;
+        int nchwc = C % 8 == 0;
+        float *y = dq_pool("AveragePool", C, H, W, xv, &n);
+        ck_assert_int_eq(n, C * (H / 2) * (W / 2));
+        for (int64_t c = 0; c < C; c++)
+            for (int oh = 0; oh < H / 2; oh++)
+                for (int ow = 0; ow < W / 2; ow++) {
+                    float t[4];
+                    for (int q = 0; q < 4; q++) {
+                        int64_t at = (c * H + 2 * oh + q / 2) * W + 2 * ow + q % 2;
+                        t[q] = 0.0173f * (float)(xv[at] - 128);
+                    }
+                    float taps = (((0.0f + t[0]) + t[1]) + t[2]) + t[3];
+                    float rows = (t[0] + t[2]) + (t[1] + t[3]);
+                    float want = (nchwc ? taps : rows) / 4.0f, alt = (nchwc ? rows : taps) / 4.0f;
+                    other_avg += want != alt;
+                    float got = y[(c * (H / 2) + oh) * (W / 2) + ow];
+                    ck_assert_msg(got == want, "C %lld avg %lld,%d,%d: %.9g, MLAS gives %.9g",
+                                  (long long)C, (long long)c, oh, ow, (double)got, (double)want);
+                }
+        free(y);
+        y = dq_pool("GlobalAveragePool", C, H, W, xv, &n);
+        for (int64_t c = 0; c < C; c++) {
+            float seq = 0.0f, p4[4] = {0, 0, 0, 0};
+            int64_t i = 0;
+            for (; i < H * W; i++) seq += 0.0173f * (float)(xv[c * H * W + i] - 128);
+            for (i = 0; i + 4 <= H * W; i += 4)
+                for (int l = 0; l < 4; l++) p4[l] += 0.0173f * (float)(xv[c * H * W + i + l] - 128);
+            float m4 = (p4[0] + p4[2]) + (p4[1] + p4[3]);
+            for (; i < H * W; i++) m4 += 0.0173f * (float)(xv[c * H * W + i] - 128);
+            float want = (nchwc ? seq : m4) / (float)(H * W);
+            float alt = (nchwc ? m4 : seq) / (float)(H * W);
+            other_gap += want != alt;
+            ck_assert_msg(y[c] == want, "C %lld gap %lld: %.9g, MLAS gives %.9g", (long long)C,
+                          (long long)c, (double)y[c], (double)want);
+        }
+        free(y);
+    }
+    ck_assert_int_gt(other_avg, 0); /* the orders differ for these values */
+    ck_assert_int_gt(other_gap, 0);
+}
+END_TEST
+
 /* A depthwise float Conv (group = C, one output channel per group) reading DequantizeLinear:
  * MLAS calls its SGEMM with M = 1 per group, which on x86-64 runs MlasSgemmKernelM1Avx
  * (kernels/x86/conv_ortorder_avx2.c): no FMA, the K = 9 taps in groups of four
@@ -656,6 +748,7 @@ Suite *ac_test_runtime_qdq_suite(void) {
     tcase_add_test(tc, float_conv_in_qdq_model_sums_in_mlas_order);
     tcase_add_test(tc, float_conv_with_late_residual_sums_like_fused_conv);
     tcase_add_test(tc, float_depthwise_conv_in_qdq_model_sums_in_mlas_m1_order);
+    tcase_add_test(tc, float_pools_in_qdq_model_sum_in_mlas_order);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,15 +6,43 @@
  * Each plane (one image, one channel) is summed VL lanes at a time in float over blocks of
  * GAP_BLOCK vectors, each block's lane sum added to a double total, so long planes stay as
  * accurate as the reference kernel's double sum. A task is a run of planes sized to a few
- * thousand elements; every plane is summed in the same order whatever the thread count. */
+ * thousand elements; every plane is summed in the same order whatever the thread count.
+ *
+ * In a QDQ model the plane's float sum must be ONNX Runtime's to the last bit (the mean goes
+ * on to a QuantizeLinear, or to a float Conv whose input it quantizes): with a channel count
+ * that is a multiple of MLAS's NCHWc block ORT pools in NCHWc, adding the plane's values one
+ * by one from 0 (GAP_SEQUENTIAL); otherwise MLAS's global kernel keeps four partial sums over
+ * the plane's first 4 * floor(n / 4) values, adds them as (s0 + s2) + (s1 + s3), then the rest
+ * one by one (GAP_MLAS4). Both divide the sum by n in float. */
 #include "../../ops/pool.h"
 
 #define GAP_BLOCK 256 /* vectors summed in float before the total moves to double */
 
+enum { GAP_DOUBLE = 0, GAP_SEQUENTIAL = 1, GAP_MLAS4 = 2 };
+
 typedef struct gap_job {
     const rt_node *n;
     int64_t sp, per_task, planes;
+    int order;
 } gap_job;
+
+/* The two orders of ONNX Runtime (see above). */
+static float gap_plane_ort(const float *x, int64_t sp, int order) {
+    float sum = 0.0f;
+    int64_t i = 0;
+    if (order == GAP_MLAS4) {
+        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+        for (; i + 4 <= sp; i += 4) {
+            s0 += x[i];
+            s1 += x[i + 1];
+            s2 += x[i + 2];
+            s3 += x[i + 3];
+        }
+        sum = (s0 + s2) + (s1 + s3);
+    }
+    for (; i < sp; i++) sum += x[i];
+    return sum / (float)sp;
+}
 
 static void gap_task(void *user, int64_t task, int32_t thread) {
     (void)thread;
@@ -27,6 +55,10 @@ static void gap_task(void *user, int64_t task, int32_t thread) {
     const double inv = 1.0 / (double)sp;
     for (int64_t p = p0; p < p1; p++) {
         const float *x = X + p * sp;
+        if (j->order != GAP_DOUBLE) {
+            Y[p] = gap_plane_ort(x, sp, j->order);
+            continue;
+        }
         double total = 0.0;
         int64_t i = 0;
         while (i + VL <= sp) {
@@ -51,10 +83,22 @@ static void gap_task(void *user, int64_t task, int32_t thread) {
 
 static void gap_run(const rt_node *n, const rt_ctx *x) {
     const rt_pool_params *pp = n->params;
-    gap_job j = {n, pp->in[0], 1, pp->planes};
+    gap_job j = {n, pp->in[0], 1, pp->planes, n->kstate ? *(const int *)n->kstate : GAP_DOUBLE};
     j.per_task = 4096 / (j.sp > 0 ? j.sp : 1);
     if (j.per_task < 1) j.per_task = 1;
     rt_parallel_for(x, (j.planes + j.per_task - 1) / j.per_task, gap_task, &j);
+}
+
+static ac_status gap_prepare(rt_plan *p, rt_node *n, ac_diag *d) {
+    int *order = rt_plan_alloc(p, sizeof *order);
+    if (!order) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+    int32_t blk = rt_plan_ort_nchwc_block(p);
+    const rt_tensor *x = n->in[0];
+    *order = !blk                                    ? GAP_DOUBLE
+             : x->rank == 4 && x->dims[1] % blk == 0 ? GAP_SEQUENTIAL
+                                                     : GAP_MLAS4;
+    n->kstate = order;
+    return AC_OK;
 }
 
 static int gap_score(const rt_node *n) {

@@ -19,5 +19,5 @@ static inline double gap_hsum(__m256 v) {
 
 #include "gavgpool.h"
 
-const rt_kernel rt_k_gavgpool_avx2 = {"gavgpool_avx2", "*", AC_ISA_AVX2, gap_score, NULL,
-                                      gap_run};
+const rt_kernel rt_k_gavgpool_avx2 = {"gavgpool_avx2", "*",         AC_ISA_AVX2,
+                                      gap_score,       gap_prepare, gap_run};

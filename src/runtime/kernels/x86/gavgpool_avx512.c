@@ -22,5 +22,5 @@ static inline double gap_hsum(__m512 v) {
 
 #include "gavgpool.h"
 
-const rt_kernel rt_k_gavgpool_avx512 = {"gavgpool_avx512", "*", AC_ISA_AVX512, gap_score, NULL,
-                                        gap_run};
+const rt_kernel rt_k_gavgpool_avx512 = {"gavgpool_avx512", "*",         AC_ISA_AVX512,
+                                        gap_score,         gap_prepare, gap_run};

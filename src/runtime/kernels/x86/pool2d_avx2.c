@@ -7,10 +7,19 @@
  * odd columns), so the horizontal pass is contiguous too. The reference kernel
  * (kernels/ref/pool.c) walks every tap with index arithmetic; this one gives the same results
  * (max is exact; averages sum the same taps, in float instead of double, well inside the
- * tolerance the tests document). */
+ * tolerance the tests document).
+ *
+ * In a QDQ model an average's last bit can flip a code at the next QuantizeLinear, so there
+ * the taps are summed in the order ONNX Runtime's MLAS sums them: its vector kernel (2-D,
+ * horizontal stride 1 or 2, windows up to 32) adds the window's rows column by column and then
+ * the kw columns, the order above; its generic kernel, and the NCHWc kernel ORT moves every
+ * float pool into when the channel count is a multiple of the NCHWc block, add the taps row by
+ * row from 0 (ORDER_TAPS). Both divide by the count. */
 #include "../../ops/pool.h"
 
 #include <math.h>
+
+enum { ORDER_ROWS_FIRST = 0, ORDER_TAPS = 1 };
 
 typedef struct job {
     const rt_node *n;
@@ -46,6 +55,7 @@ static void plane_task(void *user, int64_t plane, int32_t thread) {
     const int64_t lp = (OW - 1) * sw + kw > W + pw ? (OW - 1) * sw + kw : W + pw;
     float *row = rt_scratch(j->x, thread), *ev = row + lp, *od = ev + lp / 2 + 1;
     const int is_max = pp->kind == RT_POOL_MAX;
+    const int taps = !is_max && *(const int *)j->n->kstate == ORDER_TAPS;
     const float padv = is_max ? -INFINITY : 0.0f;
     for (int64_t w = 0; w < pw; w++) row[w] = padv;
     for (int64_t w = pw + W; w < lp; w++) row[w] = padv;
@@ -56,6 +66,28 @@ static void plane_task(void *user, int64_t plane, int32_t thread) {
         float *y = Y + oh * OW;
         if (b <= a) { /* window entirely in padding (only with odd ceil_mode shapes) */
             for (int64_t ow = 0; ow < OW; ow++) y[ow] = 0.0f;
+            continue;
+        }
+        if (taps) {
+            /* row by row, each row's kw taps in order, from 0 */
+            for (int64_t ow = 0; ow < OW; ow++) y[ow] = 0.0f;
+            for (int64_t h = a; h < b; h++) {
+                const float *r = X + h * W;
+                for (int64_t w = 0; w < W; w++) in[w] = r[w];
+                if (sw == 2) {
+                    for (int64_t w = 0; 2 * w < lp; w++) ev[w] = row[2 * w];
+                    for (int64_t w = 0; 2 * w + 1 < lp; w++) od[w] = row[2 * w + 1];
+                }
+                for (int64_t t = 0; t < kw; t++) {
+                    if (sw == 1 || sw == 2) {
+                        const float *st = sw == 1 ? row + t : (t & 1 ? od : ev) + t / 2;
+                        for (int64_t ow = 0; ow < OW; ow++) y[ow] += st[ow];
+                    } else {
+                        for (int64_t ow = 0; ow < OW; ow++) y[ow] += row[ow * sw + t];
+                    }
+                }
+            }
+            for (int64_t ow = 0; ow < OW; ow++) y[ow] /= avg_count(pp, h0, h1, a, b, ow);
             continue;
         }
         const float *r0 = X + a * W;
@@ -98,9 +130,20 @@ static void plane_task(void *user, int64_t plane, int32_t thread) {
 }
 
 static ac_status prepare(rt_plan *p, rt_node *n, ac_diag *d) {
-    (void)p;
-    (void)d;
     const rt_pool_params *pp = n->params;
+    int *order = rt_plan_alloc(p, sizeof *order);
+    if (!order) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+    *order = ORDER_ROWS_FIRST;
+    int32_t blk = rt_plan_ort_nchwc_block(p);
+    if (blk && pp->kind == RT_POOL_AVG) {
+        const rt_tensor *x = n->in[0];
+        int nchwc = x->rank == 4 && x->dims[1] % blk == 0;
+        /* MLAS's conditions for its vector kernel (its reduction buffer holds 2048 floats) */
+        int vector = pp->s[1] <= 2 && pp->k[0] <= 32 && pp->k[1] <= 32 &&
+                     pp->in[1] + pp->pad[1] + pp->pad_end[1] <= 2048 - 3;
+        if (nchwc || !vector) *order = ORDER_TAPS;
+    }
+    n->kstate = order;
     int64_t lp = (pp->out[1] - 1) * pp->s[1] + pp->k[1];
     if (lp < pp->in[1] + pp->pad[1]) lp = pp->in[1] + pp->pad[1];
     n->scratch = (size_t)(2 * lp + 2) * sizeof(float); /* padded row, its even + odd columns */
