@@ -305,7 +305,7 @@ AC_API int64_t ac_graph_captures(const ac_graph *g, ac_value **out, int64_t cap)
 AC_API ac_status ac_graph_sort(ac_graph *g, ac_diag *d);
 
 /* The constant payload of v: its initializer (not an overridable graph input) or the value of
- * the Constant node making it; NULL otherwise. */
+ * the Constant node making it, through any Identity nodes in between; NULL otherwise. */
 AC_API const ac_tensor *ac_value_constant(const ac_value *v);
 
 /* Folds into each Conv with constant float weights the per-output-channel affine ops that

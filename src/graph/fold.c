@@ -15,12 +15,18 @@
 #include <string.h>
 
 const ac_tensor *ac_value_constant(const ac_value *v) {
-    if (!v) return NULL;
-    if ((v->flags & AC_VALUE_INITIALIZER) && !(v->flags & AC_VALUE_INPUT)) return v->init;
-    const ac_node *p = v->producer;
-    if (p && !strcmp(p->op_type, "Constant") && !p->domain[0]) {
-        const ac_attr *a = ac_node_attr(p, "value");
-        if (a && a->type == AC_ATTR_TENSOR) return a->t;
+    /* through Identity nodes: torch.onnx writes a parameter used twice as an Identity of the
+     * first copy (bounded, in case a broken graph loops) */
+    for (int hops = 0; v && hops < 64; hops++) {
+        if ((v->flags & AC_VALUE_INITIALIZER) && !(v->flags & AC_VALUE_INPUT)) return v->init;
+        const ac_node *p = v->producer;
+        if (!p || p->domain[0]) return NULL;
+        if (!strcmp(p->op_type, "Constant")) {
+            const ac_attr *a = ac_node_attr(p, "value");
+            return a && a->type == AC_ATTR_TENSOR ? a->t : NULL;
+        }
+        if (strcmp(p->op_type, "Identity") || p->n_inputs != 1) return NULL;
+        v = p->inputs[0];
     }
     return NULL;
 }

@@ -498,6 +498,36 @@ START_TEST(conv_mul_add_folds_before_placement) {
 }
 END_TEST
 
+/* torch.onnx writes a parameter used twice as an Identity of its first copy: such a bias is
+ * still a constant, quantized to int32 in ORT mode (it was left float, and ORT's own bias
+ * quantization then differed from ours for SqueezeNet 1.1's expand convs). */
+START_TEST(bias_through_identity_is_quantized) {
+    ac_model *m = qt_model(13, 4, XD);
+    ac_value *x = ac_graph_find(ac_model_graph(m), "x");
+    static const float b[2] = {0.05f, -0.1f};
+    ac_value *bi = qt_init(m, "b_orig", 1, (int64_t[]){2}, b);
+    ac_value *bid = qt_node(m, "Identity", "b_copy", 1, &bi, "b_id");
+    ac_value *ins[3] = {x, qt_init(m, "W", 4, (int64_t[]){2, 2, 1, 1}, NULL), bid};
+    ac_value *y = qt_node(m, "Conv", "c", 3, ins, "c_out");
+    qt_finish(m, relu(m, "r", y, "y"));
+    ac_calib *c = qt_stats(m, -1.0f, 1.0f);
+    ac_quant_opts o = {0};
+    ac_model *q;
+    ac_quant_table *t;
+    quant(m, c, &o, &q, &t);
+    const ac_node *cn = qt_producer(q, "c_out");
+    ck_assert_str_eq(cn->op_type, "Conv");
+    ck_assert_ptr_nonnull(cn->inputs[2]->producer);
+    ck_assert_str_eq(cn->inputs[2]->producer->op_type, "DequantizeLinear");
+    ck_assert_int_eq(cn->inputs[2]->producer->inputs[0]->init->dtype, AC_DTYPE_S32);
+    ck_assert(rel_err(m, q) < 0.05);
+    ac_quant_table_free(t);
+    ac_model_free(q);
+    ac_calib_free(c);
+    ac_model_free(m);
+}
+END_TEST
+
 Suite *ac_test_quant_placement_suite(void) {
     Suite *s = suite_create("quant_placement");
     TCase *tc = tcase_create("placement");
@@ -512,6 +542,7 @@ Suite *ac_test_quant_placement_suite(void) {
     tcase_add_test(tc, opset_raise);
     tcase_add_test(tc, opset_raise_from_9_and_10);
     tcase_add_test(tc, conv_mul_add_folds_before_placement);
+    tcase_add_test(tc, bias_through_identity_is_quantized);
     suite_add_tcase(s, tc);
     return s;
 }
