@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ac_driver.h — runs an FP32 model over a calibration set: a folder of images (decoded and
- * preprocessed on a worker thread while the model runs) or ONNX TensorProto files, batch by
+ * preprocessed on worker threads while the model runs) or ONNX TensorProto files, batch by
  * batch, feeding every activation to an ac_calib collector through the session's observer.
  *
  *     ac_driver_opts o = {.images_dir = "calib/", .batch = 8, .shard_count = 1};
@@ -41,12 +41,14 @@
  * is exact, so the statistics are byte for byte those of one lane whichever lane ran which
  * batch. Auto (lanes 0): one lane per thread, fewer where their activation memory together
  * would pass 2 GiB (measured on the first batch, which runs with every thread) and never more
- * than there are batches. Errors are those of the earliest failing batch, as with one lane.
+ * than there are batches. Images are decoded by one worker thread per four lanes (at most 16),
+ * each taking every n-th batch. Errors are those of the earliest failing batch, as with one
+ * lane.
  *
  * Memory does not grow with the number of samples: the collector's size is fixed per tensor,
- * the worker fills a ring of `queue_batches` batch buffers that are reused, one decoded image
- * buffer is reused, and TensorProto files are read one at a time. Only the list of image
- * paths is proportional to the number of images.
+ * the workers fill a ring of `queue_batches` batch buffers that are reused, each worker reuses
+ * one decoded image buffer, and TensorProto files are read one at a time. Only the list of
+ * image paths is proportional to the number of images.
  *
  * Errors name the file: a corrupt image ("calib/17.jpg: corrupt JPEG: Premature end of JPEG
  * file"), a NaN or infinity in an activation (the image's path, then the tensor, from
@@ -81,7 +83,8 @@ typedef struct ac_driver_opts {
     int32_t lanes;                    /* sessions running batches side by side, the threads
                                        * shared among them; 0 = auto (see Lanes above) */
     ac_isa isa;                       /* kernel cap (AC_ISA_AUTO: best / AC_ISA env) */
-    int32_t queue_batches;            /* batches prepared ahead by the worker; 0 = lanes + 1 */
+    int32_t queue_batches;            /* batches prepared ahead by the workers; 0 = lanes +
+                                       * workers (at most 64) */
     int64_t max_images;               /* cap on images listed in a folder; 0 = 10,000,000 */
     const char *const *tensors;       /* observe only these (borrowed); NULL = every float
                                        * activation (see ac_quant_needed) */
@@ -95,7 +98,7 @@ typedef struct ac_driver_report {
     int32_t lanes;        /* lanes that ran */
     double seconds;       /* wall time of the whole call */
     double infer_seconds; /* of which inside ac_session_run (observer included), per lane */
-    double wait_seconds;  /* of which waiting for the worker (decode slower than inference),
+    double wait_seconds;  /* of which waiting for the workers (decode slower than inference),
                            * per lane */
 } ac_driver_report;
 

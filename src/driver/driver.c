@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The calibration run loop: a worker thread decodes and preprocesses samples into a small ring
- * of reusable batch buffers while lanes run the model on the batches before, each lane a
- * session of its own with a collector watching its activations through the session's
- * observer. One lane is the calling thread; the others' collectors are merged into the
- * caller's at the end, which is exact (ac_calib.h), so the statistics do not depend on how
- * many lanes ran or which batch went where. */
+/* The calibration run loop: worker threads decode and preprocess samples into a small ring
+ * of reusable batch buffers (batch k in slot k % queue, so several workers can fill slots
+ * out of order while lanes take batches in order) while lanes run the model on the batches
+ * before, each lane a session of its own with a collector watching its activations through
+ * the session's observer. One lane is the calling thread; the others' collectors are merged
+ * into the caller's at the end, which is exact (ac_calib.h), so the statistics do not depend
+ * on how many lanes ran or which batch went where. */
 #define _POSIX_C_SOURCE 200809L
 #include "autocompress/ac_data.h"
 #include "autocompress/ac_driver.h"
@@ -18,6 +19,7 @@
 #define MAX_QUEUE 64
 #define MAX_BATCH (1 << 16)
 #define MAX_LANES 1024
+#define MAX_WORKERS 16 /* decoding threads: one per four lanes, for images */
 /* Auto lanes stop where their activation memory together would pass this: a big model is
  * better split op by op than copied per core. */
 #define LANE_MEMORY_BUDGET ((size_t)2 << 30)
@@ -34,7 +36,8 @@ typedef struct drv_batch {
     int64_t dims[AC_MAX_RANK];
     int64_t *src;    /* per sample: index in the image list, or row in its TensorProto file */
     int32_t *file;   /* per sample (tensor inputs): index of the file */
-    int state;       /* SLOT_*: the worker fills free slots, a lane runs a ready one */
+    int state;       /* SLOT_*: a worker fills a free slot, a lane runs a ready one */
+    int64_t seq;     /* the batch this slot holds or takes next: k, k + queue, ... */
     int end;         /* no batch follows (this one is empty) */
     ac_status status; /* worker failure: diag says what; nothing follows */
     ac_diag diag;
@@ -63,11 +66,12 @@ struct drv {
     char **paths;
     int64_t n_paths;
     ac_pipeline *pipe;
-    drv_batch *ring;
+    int32_t workers;           /* decoding threads (images: several feed many lanes) */
+    drv_batch *ring;           /* batch k lives in slot k % queue */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int64_t produced, claimed; /* batches handed over by the worker / taken by lanes */
-    int stop;                  /* the lanes are done: the worker must stop too */
+    int64_t claimed;           /* batches taken by lanes */
+    int stop;                  /* the lanes are done: the workers must stop too */
     int halt;                  /* a lane failed: the others take no further batch */
     const ac_value *input;     /* the graph input fed with the samples */
     const char *model_path;
@@ -99,28 +103,41 @@ static void shape_str(int32_t rank, const int64_t *dims, char *buf, size_t n) {
 
 /* ---- worker ------------------------------------------------------------------------------ */
 
-/* The next free slot, or NULL once the consumer has stopped. */
-static drv_batch *slot_begin(drv *v) {
+/* The slot of batch k once the lanes have given back the batch it held before, or NULL once
+ * they have stopped. Batches are published in any order (several workers) and claimed in
+ * order: the slot's sequence number says which batch it may hold. */
+static drv_batch *slot_begin(drv *v, int64_t k) {
+    drv_batch *b = &v->ring[k % v->queue];
     pthread_mutex_lock(&v->mu);
-    while (!v->stop && v->ring[v->produced % v->queue].state != SLOT_FREE)
+    while (!v->stop && (b->state != SLOT_FREE || b->seq != k))
         pthread_cond_wait(&v->cv, &v->mu);
-    drv_batch *b = v->stop ? NULL : &v->ring[v->produced % v->queue];
+    int stopped = v->stop;
     pthread_mutex_unlock(&v->mu);
-    if (b) {
-        b->n = 0;
-        b->end = 0;
-        b->status = AC_OK;
-        ac_diag_clear(&b->diag);
-    }
+    if (stopped) return NULL;
+    b->n = 0;
+    b->end = 0;
+    b->status = AC_OK;
+    ac_diag_clear(&b->diag);
     return b;
 }
 
-static void slot_publish(drv *v) {
+static void slot_publish(drv *v, drv_batch *b) {
     pthread_mutex_lock(&v->mu);
-    v->ring[v->produced % v->queue].state = SLOT_READY;
-    v->produced++;
+    b->state = SLOT_READY;
     pthread_cond_broadcast(&v->cv);
     pthread_mutex_unlock(&v->mu);
+}
+
+/* The stream's last slot, at batch k: the end marker, or the failure `s` (b: the slot of the
+ * batch being filled when it failed, else NULL). */
+static void slot_finish(drv *v, int64_t k, drv_batch *b, ac_status s, const ac_diag *d) {
+    if (!b) b = slot_begin(v, k);
+    if (!b) return;
+    b->n = 0;
+    b->end = s == AC_OK;
+    b->status = s;
+    if (d) b->diag = *d;
+    slot_publish(v, b);
 }
 
 /* Makes room for `batch` samples of `numel` floats; the buffer only ever grows. */
@@ -157,49 +174,56 @@ static ac_status slot_shape(drv *v, drv_batch *b, int32_t rank, const int64_t *d
                    a, e);
 }
 
-static ac_status produce_images(drv *v, ac_diag *d) {
+/* Worker w of v->workers decodes batches w, w + workers, ... of the image list with its own
+ * pipeline, and the worker of the batch after the last publishes the end marker. */
+static void produce_images(drv *v, int32_t w, ac_pipeline *pipe) {
     ac_image img = {0};
-    ac_status s = AC_OK;
-    drv_batch *b = NULL;
-    for (int64_t pos = 0; pos < v->limit && s == AC_OK; pos++) {
-        int64_t g = v->shard_i + pos * (int64_t)v->shard_n;
-        if (g >= v->n_paths) break;
-        if (!b) {
-            b = slot_begin(v);
-            if (!b) break;
-            b->pos = pos;
-        }
-        const char *path = v->paths[g];
-        s = ac_image_read(path, ac_pipeline_decode_opts(v->pipe), &img, d);
-        ac_pre_result r;
-        if (s == AC_OK) {
-            s = ac_pipeline_run(v->pipe, &img, &r, d);
-            if (s != AC_OK) ac_diag_where(d, "%s", path);
-        }
-        if (s == AC_OK) {
-            int64_t dims[3] = {r.channels, r.height, r.width};
-            if (!r.chw) dims[0] = r.height, dims[1] = r.width, dims[2] = r.channels;
-            s = slot_shape(v, b, 3, dims, (int64_t)r.numel, path, d);
+    ac_diag d = {0};
+    int64_t n_batches = (v->limit + v->batch - 1) / v->batch;
+    int64_t k = w;
+    for (; k < n_batches; k += v->workers) {
+        drv_batch *b = slot_begin(v, k);
+        if (!b) break;
+        b->pos = k * v->batch;
+        ac_status s = AC_OK;
+        for (int64_t pos = b->pos; pos < v->limit && pos < b->pos + v->batch && s == AC_OK;
+             pos++) {
+            int64_t g = v->shard_i + pos * (int64_t)v->shard_n; /* < n_paths (setup) */
+            const char *path = v->paths[g];
+            s = ac_image_read(path, ac_pipeline_decode_opts(pipe), &img, &d);
+            ac_pre_result r;
             if (s == AC_OK) {
-                memcpy(b->data + (size_t)b->n * r.numel, r.data, r.numel * sizeof(float));
-                b->src[b->n++] = g;
+                s = ac_pipeline_run(pipe, &img, &r, &d);
+                if (s != AC_OK) ac_diag_where(&d, "%s", path);
+            }
+            if (s == AC_OK) {
+                int64_t dims[3] = {r.channels, r.height, r.width};
+                if (!r.chw) dims[0] = r.height, dims[1] = r.width, dims[2] = r.channels;
+                s = slot_shape(v, b, 3, dims, (int64_t)r.numel, path, &d);
+                if (s == AC_OK) {
+                    memcpy(b->data + (size_t)b->n * r.numel, r.data, r.numel * sizeof(float));
+                    b->src[b->n++] = g;
+                }
             }
         }
-        if (s == AC_OK && b->n == v->batch) {
-            slot_publish(v);
-            b = NULL;
+        if (s != AC_OK) {
+            slot_finish(v, k, b, s, &d); /* the lanes stop at this batch */
+            ac_image_release(&img);
+            return;
         }
+        slot_publish(v, b);
     }
-    if (s == AC_OK && b && b->n > 0) slot_publish(v);
+    if (k == n_batches) slot_finish(v, k, NULL, AC_OK, NULL);
     ac_image_release(&img);
-    return s;
 }
 
-static ac_status produce_tensors(drv *v, ac_diag *d) {
+/* TensorProto files, read one at a time by the one worker. */
+static void produce_tensors(drv *v) {
     const ac_driver_opts *o = v->o;
+    ac_diag dd = {0}, *d = &dd;
     int64_t row_dims[AC_MAX_RANK];
     int32_t row_rank = -1;
-    int64_t g = 0, pos = 0; /* global row index; samples taken */
+    int64_t g = 0, pos = 0, k = 0; /* global row index; samples taken; next batch */
     drv_batch *b = NULL;
     ac_status s = AC_OK;
     int quit = 0; /* the consumer stopped */
@@ -234,7 +258,7 @@ static ac_status produce_tensors(drv *v, ac_diag *d) {
         for (int64_t r = 0; r < rows && s == AC_OK && pos < v->limit; r++, g++) {
             if (g % v->shard_n != v->shard_i) continue;
             if (!b) {
-                b = slot_begin(v);
+                b = slot_begin(v, k);
                 if (!b) {
                     quit = 1;
                     break;
@@ -249,31 +273,35 @@ static ac_status produce_tensors(drv *v, ac_diag *d) {
             b->file[b->n++] = f;
             pos++;
             if (b->n == v->batch) {
-                slot_publish(v);
+                slot_publish(v, b);
                 b = NULL;
+                k++;
             }
         }
         ac_graph_free(owner); /* one file in memory at a time */
     }
-    if (s == AC_OK && b && b->n > 0) slot_publish(v);
-    if (s == AC_OK && !quit && pos == 0)
+    if (quit) return;
+    if (s == AC_OK && b && b->n > 0) {
+        slot_publish(v, b);
+        b = NULL;
+        k++;
+    }
+    if (s == AC_OK && pos == 0)
         s = AC_FAIL(d, AC_ERR_ARG, "no samples selected from the %d input file(s) (shard %d/%d)",
                     (int)o->n_tensor_files, (int)v->shard_i, (int)v->shard_n);
-    return s;
+    slot_finish(v, k, b, s, d); /* a failure lands on the batch being filled */
 }
 
+typedef struct drv_worker {
+    drv *v;
+    int32_t index;
+    ac_pipeline *pipe; /* a clone per worker: a pipeline is not thread-safe */
+} drv_worker;
+
 static void *worker_main(void *arg) {
-    drv *v = arg;
-    ac_diag wd = {0};
-    ac_status s = v->paths ? produce_images(v, &wd) : produce_tensors(v, &wd);
-    /* last slot: the failure, or the end marker */
-    drv_batch *b = slot_begin(v);
-    if (b) {
-        b->end = 1;
-        b->status = s;
-        b->diag = wd;
-        slot_publish(v);
-    }
+    drv_worker *w = arg;
+    if (w->v->paths) produce_images(w->v, w->index, w->pipe);
+    else produce_tensors(w->v);
     return NULL;
 }
 
@@ -386,6 +414,7 @@ static ac_status setup(drv *v, const char *model_path, ac_diag *d) {
     v->ring = ac_calloc((size_t)v->queue, sizeof *v->ring);
     if (!v->ring) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory for the batch queue");
     for (int32_t i = 0; i < v->queue; i++) {
+        v->ring[i].seq = i;
         v->ring[i].src = ac_calloc((size_t)v->batch, sizeof *v->ring[i].src);
         v->ring[i].file = ac_calloc((size_t)v->batch, sizeof *v->ring[i].file);
         if (!v->ring[i].src || !v->ring[i].file)
@@ -427,14 +456,20 @@ static ac_status check_opts(const ac_driver_opts *o, ac_diag *d) {
 
 /* ---- lanes ------------------------------------------------------------------------------- */
 
+/* Whether batch k is in its slot, ready (under v->mu). */
+static int ready(const drv *v, int64_t k) {
+    const drv_batch *b = &v->ring[k % v->queue];
+    return b->state == SLOT_READY && b->seq == k;
+}
+
 /* The next ready batch for a lane and its claim index, or NULL when the lane should stop: the
- * run halted, or the next slot is the end marker or the worker's failure (then *failed is set
+ * run halted, or the next slot is the end marker or a worker's failure (then *failed is set
  * and the slot stays for the other lanes to see). Batches are claimed in order, so when a
  * lane fails every batch before it has been claimed and runs to its end. */
 static drv_batch *lane_claim(drv *v, int64_t *index, const drv_batch **failed) {
     *failed = NULL;
     pthread_mutex_lock(&v->mu);
-    while (!v->halt && v->claimed == v->produced)
+    while (!v->halt && !ready(v, v->claimed))
         pthread_cond_wait(&v->cv, &v->mu);
     drv_batch *b = NULL;
     if (!v->halt) {
@@ -455,6 +490,7 @@ static drv_batch *lane_claim(drv *v, int64_t *index, const drv_batch **failed) {
 static void lane_release(drv *v, drv_batch *b, int halt) {
     pthread_mutex_lock(&v->mu);
     b->state = SLOT_FREE;
+    b->seq += v->queue; /* the batch this slot takes next */
     if (halt) v->halt = 1;
     pthread_cond_broadcast(&v->cv);
     pthread_mutex_unlock(&v->mu);
@@ -579,17 +615,21 @@ ac_status ac_driver_run(const ac_model *m, const char *model_path, const ac_driv
              .limit = o->num_images ? o->num_images : INT64_MAX,
              .input = input,
              .model_path = model_path};
-    /* the most lanes this run may use, and a slot per lane plus one being filled */
+    /* the most lanes this run may use; a decoding thread per four of them (one decoder cannot
+     * feed many lanes of a small model); a slot per lane plus one per decoder being filled */
     int32_t max_lanes = lane_count(&v, threads, 0);
+    v.workers = o->images_dir ? (max_lanes + 3) / 4 : 1;
+    if (v.workers > MAX_WORKERS) v.workers = MAX_WORKERS;
     v.queue = o->queue_batches ? o->queue_batches
-                               : (max_lanes + 1 < MAX_QUEUE ? max_lanes + 1 : MAX_QUEUE);
+                               : (max_lanes + v.workers < MAX_QUEUE ? max_lanes + v.workers
+                                                                    : MAX_QUEUE);
     pthread_mutex_init(&v.mu, NULL);
     pthread_cond_init(&v.cv, NULL);
     drv_lane *lanes = ac_calloc((size_t)max_lanes, sizeof *lanes);
     pthread_t *lane_threads = ac_calloc((size_t)max_lanes, sizeof *lane_threads);
-    int32_t n_lanes = 1, n_started = 0;
-    int worker_started = 0;
-    pthread_t worker;
+    int32_t n_lanes = 1, n_started = 0, n_workers = 0;
+    drv_worker workers[MAX_WORKERS];
+    pthread_t worker_threads[MAX_WORKERS];
     double t0 = now_s();
 
     if (!lanes || !lane_threads) {
@@ -603,11 +643,17 @@ ac_status ac_driver_run(const ac_model *m, const char *model_path, const ac_driv
     if (s != AC_OK) goto done;
     s = lane_session(&lanes[0], m, threads, d);
     if (s != AC_OK) goto done;
-    if (pthread_create(&worker, NULL, worker_main, &v) != 0) {
-        s = AC_FAIL(d, AC_ERR_INTERNAL, "cannot start the decoding thread");
-        goto done;
+    for (int32_t w = 0; w < v.workers; w++) {
+        workers[w] = (drv_worker){.v = &v, .index = w, .pipe = v.pipe};
+        if (w > 0 && (s = ac_pipeline_clone(v.pipe, &workers[w].pipe, d)) != AC_OK) break;
+        if (pthread_create(&worker_threads[w], NULL, worker_main, &workers[w]) != 0) {
+            if (w > 0) ac_pipeline_free(workers[w].pipe);
+            s = AC_FAIL(d, AC_ERR_INTERNAL, "cannot start decoding thread %d", (int)w);
+            break;
+        }
+        n_workers = w + 1;
     }
-    worker_started = 1;
+    if (s != AC_OK) goto done;
     if (max_lanes > 1) {
         /* the first batch, with every thread, says how much memory a lane's activations take */
         lane_loop(&lanes[0], 1);
@@ -657,12 +703,15 @@ ac_status ac_driver_run(const ac_model *m, const char *model_path, const ac_driv
         s = ac_calib_merge(c, lanes[k].calib, d);
 
 done:
-    if (worker_started) {
+    if (n_workers > 0) {
         pthread_mutex_lock(&v.mu);
         v.stop = 1;
         pthread_cond_broadcast(&v.cv);
         pthread_mutex_unlock(&v.mu);
-        pthread_join(worker, NULL);
+        for (int32_t w = 0; w < n_workers; w++) {
+            pthread_join(worker_threads[w], NULL);
+            if (w > 0) ac_pipeline_free(workers[w].pipe);
+        }
     }
     if (rep) {
         for (int32_t k = 0; lanes && k < n_lanes; k++) {

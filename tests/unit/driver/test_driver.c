@@ -324,8 +324,9 @@ START_TEST(lanes_match_one_lane) {
     ck_assert_int_eq(cli("calibrate --model %s --data %s --threads 1 --lanes 1 --save-stats %s",
                          model, calib_dir, one), 0);
     ck_assert_msg(strstr(last_out, "on 1 lane(s)"), "%s", last_out);
+    /* 5 and 9 lanes: two and three decoding threads publishing out of order */
     const char *variants[] = {"--threads 3 --lanes 3", "--threads 2 --lanes 5 --batch 3",
-                              "--threads 2"};
+                              "--threads 2", "--threads 2 --lanes 9", "--lanes 9 --batch 2"};
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
         ck_assert_int_eq(cli("calibrate --model %s --data %s %s --save-stats %s", model,
                              calib_dir, variants[i], many), 0);
@@ -367,11 +368,13 @@ START_TEST(lanes_match_one_lane) {
     sh("mkdir -p '%s' && cd '%s' && cp 00000.jpg 00001.jpg 00002.jpg 00003.jpg 00005.jpg '%s/' "
        "&& head -c 300 00004.jpg > '%s/00002b.jpg' && head -c 200 00006.jpg > '%s/00003b.jpg'",
        broken, calib_dir, broken, broken, broken);
-    ck_assert_int_eq(cli("calibrate --model %s --data %s --preprocess %s --lanes 3 --save-stats "
-                         "%s", model, broken, yaml, out), 2);
-    ck_assert_msg(strstr(last_out, "00002b.jpg") && strstr(last_out, "corrupt JPEG"), "%s",
-                  last_out);
-    ck_assert_int_ne(stat(out, &st), 0);
+    for (int lanes = 3; lanes <= 8; lanes += 5) { /* 8 lanes: two decoding threads */
+        ck_assert_int_eq(cli("calibrate --model %s --data %s --preprocess %s --threads 2 "
+                             "--lanes %d --save-stats %s", model, broken, yaml, lanes, out), 2);
+        ck_assert_msg(strstr(last_out, "00002b.jpg") && strstr(last_out, "corrupt JPEG"), "%s",
+                      last_out);
+        ck_assert_int_ne(stat(out, &st), 0);
+    }
 
     /* the library: lanes without a collector (the timing baseline) and the report */
     ac_model *m;
