@@ -560,10 +560,11 @@ START_TEST(float_conv_with_late_residual_sums_like_fused_conv) {
 }
 END_TEST
 
-/* Runs DequantizeLinear(x, 0.0173, 128) -> `op` (2x2 stride 2 AveragePool, or
- * GlobalAveragePool) over x [1, C, H, W] and returns the float outputs (caller frees). */
-static float *dq_pool(const char *op, int64_t C, int64_t H, int64_t W, const uint8_t *xv,
-                      int64_t *n) {
+/* Runs DequantizeLinear(x, 0.0173, 128) -> `op` (AveragePool 2x2 stride 2, or over the whole
+ * plane with `whole`; GlobalAveragePool) over x [1, C, H, W] and returns the float outputs
+ * (caller frees). */
+static float *dq_pool(const char *op, int whole, int64_t C, int64_t H, int64_t W,
+                      const uint8_t *xv, int64_t *n) {
     ac_graph *g;
     ac_diag d = {0};
     ck_assert_int_eq(ac_graph_new("g", &g, &d), AC_OK);
@@ -574,9 +575,10 @@ static float *dq_pool(const char *op, int64_t C, int64_t H, int64_t W, const uin
     ac_value *y = node1(g, op, "y", 1, &dx);
     if (!strcmp(op, "AveragePool")) {
         ac_node *pn = y->producer;
-        int64_t two[2] = {2, 2};
-        ck_assert_int_eq(ac_node_set_attr_ints(pn, "kernel_shape", 2, two, &d), AC_OK);
-        ck_assert_int_eq(ac_node_set_attr_ints(pn, "strides", 2, two, &d), AC_OK);
+        int64_t two[2] = {2, 2}, plane[2] = {H, W};
+        ck_assert_int_eq(ac_node_set_attr_ints(pn, "kernel_shape", 2, whole ? plane : two, &d),
+                         AC_OK);
+        if (!whole) ck_assert_int_eq(ac_node_set_attr_ints(pn, "strides", 2, two, &d), AC_OK);
     }
     ck_assert_int_eq(ac_graph_add_output(g, y, &d), AC_OK);
     ac_session *s;
@@ -610,7 +612,7 @@ START_TEST(float_pools_in_qdq_model_sum_in_mlas_order) {
     for (int k = 0; k < 2; k++) {
         int64_t C = channels[k], n;
         int nchwc = C % 8 == 0;
-        float *y = dq_pool("AveragePool", C, H, W, xv, &n);
+        float *y = dq_pool("AveragePool", 0, C, H, W, xv, &n);
         ck_assert_int_eq(n, C * (H / 2) * (W / 2));
         for (int64_t c = 0; c < C; c++)
             for (int oh = 0; oh < H / 2; oh++)
@@ -629,7 +631,7 @@ START_TEST(float_pools_in_qdq_model_sum_in_mlas_order) {
                                   (long long)C, (long long)c, oh, ow, (double)got, (double)want);
                 }
         free(y);
-        y = dq_pool("GlobalAveragePool", C, H, W, xv, &n);
+        y = dq_pool("GlobalAveragePool", 0, C, H, W, xv, &n);
         for (int64_t c = 0; c < C; c++) {
             float seq = 0.0f, p4[4] = {0, 0, 0, 0};
             int64_t i = 0;
@@ -644,6 +646,13 @@ START_TEST(float_pools_in_qdq_model_sum_in_mlas_order) {
             ck_assert_msg(y[c] == want, "C %lld gap %lld: %.9g, MLAS gives %.9g", (long long)C,
                           (long long)c, (double)y[c], (double)want);
         }
+        /* an AveragePool over the whole plane (stride 1, no pads) is a global pool to MLAS */
+        float *yw = dq_pool("AveragePool", 1, C, H, W, xv, &n);
+        ck_assert_int_eq(n, C);
+        for (int64_t c = 0; c < C; c++)
+            ck_assert_msg(yw[c] == y[c], "C %lld whole-plane avg %lld: %.9g, MLAS gives %.9g",
+                          (long long)C, (long long)c, (double)yw[c], (double)y[c]);
+        free(yw);
         free(y);
     }
     ck_assert_int_gt(other_avg, 0); /* the orders differ for these values */

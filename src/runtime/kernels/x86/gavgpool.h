@@ -15,6 +15,7 @@
  * the plane's first 4 * floor(n / 4) values, adds them as (s0 + s2) + (s1 + s3), then the rest
  * one by one (GAP_MLAS4). Both divide the sum by n in float. */
 #include "../../ops/pool.h"
+#include "mlas_order.h"
 
 #define GAP_BLOCK 256 /* vectors summed in float before the total moves to double */
 
@@ -25,24 +26,6 @@ typedef struct gap_job {
     int64_t sp, per_task, planes;
     int order;
 } gap_job;
-
-/* The two orders of ONNX Runtime (see above). */
-static float gap_plane_ort(const float *x, int64_t sp, int order) {
-    float sum = 0.0f;
-    int64_t i = 0;
-    if (order == GAP_MLAS4) {
-        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-        for (; i + 4 <= sp; i += 4) {
-            s0 += x[i];
-            s1 += x[i + 1];
-            s2 += x[i + 2];
-            s3 += x[i + 3];
-        }
-        sum = (s0 + s2) + (s1 + s3);
-    }
-    for (; i < sp; i++) sum += x[i];
-    return sum / (float)sp;
-}
 
 static void gap_task(void *user, int64_t task, int32_t thread) {
     (void)thread;
@@ -56,7 +39,7 @@ static void gap_task(void *user, int64_t task, int32_t thread) {
     for (int64_t p = p0; p < p1; p++) {
         const float *x = X + p * sp;
         if (j->order != GAP_DOUBLE) {
-            Y[p] = gap_plane_ort(x, sp, j->order);
+            Y[p] = rt_mlas_global_mean(x, sp, j->order == GAP_SEQUENTIAL);
             continue;
         }
         double total = 0.0;

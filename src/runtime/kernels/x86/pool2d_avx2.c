@@ -16,10 +16,11 @@
  * float pool into when the channel count is a multiple of the NCHWc block, add the taps row by
  * row from 0 (ORDER_TAPS). Both divide by the count. */
 #include "../../ops/pool.h"
+#include "mlas_order.h"
 
 #include <math.h>
 
-enum { ORDER_ROWS_FIRST = 0, ORDER_TAPS = 1 };
+enum { ORDER_ROWS_FIRST = 0, ORDER_TAPS = 1, ORDER_GLOBAL = 2 };
 
 typedef struct job {
     const rt_node *n;
@@ -55,7 +56,12 @@ static void plane_task(void *user, int64_t plane, int32_t thread) {
     const int64_t lp = (OW - 1) * sw + kw > W + pw ? (OW - 1) * sw + kw : W + pw;
     float *row = rt_scratch(j->x, thread), *ev = row + lp, *od = ev + lp / 2 + 1;
     const int is_max = pp->kind == RT_POOL_MAX;
-    const int taps = !is_max && *(const int *)j->n->kstate == ORDER_TAPS;
+    const int order = *(const int *)j->n->kstate;
+    const int taps = !is_max && order == ORDER_TAPS;
+    if (!is_max && order == ORDER_GLOBAL) { /* one output: the plane's mean */
+        Y[0] = rt_mlas_global_mean(X, H * W, 0);
+        return;
+    }
     const float padv = is_max ? -INFINITY : 0.0f;
     for (int64_t w = 0; w < pw; w++) row[w] = padv;
     for (int64_t w = pw + W; w < lp; w++) row[w] = padv;
@@ -141,7 +147,11 @@ static ac_status prepare(rt_plan *p, rt_node *n, ac_diag *d) {
         /* MLAS's conditions for its vector kernel (its reduction buffer holds 2048 floats) */
         int vector = pp->s[1] <= 2 && pp->k[0] <= 32 && pp->k[1] <= 32 &&
                      pp->in[1] + pp->pad[1] + pp->pad_end[1] <= 2048 - 3;
+        int global = pp->k[0] == pp->in[0] && pp->k[1] == pp->in[1] && pp->s[0] == 1 &&
+                     pp->s[1] == 1 && !pp->pad[0] && !pp->pad[1] && !pp->pad_end[0] &&
+                     !pp->pad_end[1];
         if (nchwc || !vector) *order = ORDER_TAPS;
+        if (!nchwc && global) *order = ORDER_GLOBAL;
     }
     n->kstate = order;
     int64_t lp = (pp->out[1] - 1) * pp->s[1] + pp->k[1];
