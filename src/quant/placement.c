@@ -483,7 +483,8 @@ static void mark_constants(ac_q_plan *p) {
  * order, so every input is decided before its readers. */
 static void mark_float(const ac_q_plan *p, uint8_t *is_float) {
     static const char *const float_ops[] = {
-        "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "Relu", "Clip",
+        "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization",
+        "InstanceNormalization", "LayerNormalization", "Relu", "Clip",
         "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Softmax",
         "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Exp", "Erf", "MaxPool", "AveragePool",
         "GlobalAveragePool", "GlobalMaxPool", "Resize", "Upsample", "Concat", "Reshape",

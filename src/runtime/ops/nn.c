@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Infer for the nn family: Conv, ConvTranspose (all attributes, 1-D to 3-D, groups, auto_pad),
  * Gemm (transposes, alpha/beta, unidirectional C broadcast), MatMul (1-D promotion, batch
- * broadcasting), BatchNormalization (inference, and training_mode batch statistics). */
+ * broadcasting), BatchNormalization (inference, and training_mode batch statistics),
+ * InstanceNormalization and LayerNormalization. */
 #include "nn.h"
 
 #include <string.h>
@@ -302,10 +303,87 @@ ac_status rt_infer_batchnorm(rt_plan *p, rt_node *n, ac_diag *d) {
     return AC_OK;
 }
 
+/* ---- InstanceNormalization / LayerNormalization ------------------------------------------- */
+
+ac_status rt_infer_instancenorm(rt_plan *p, rt_node *n, ac_diag *d) {
+    AC_TRY(rt_check_io(n, 3, 3, 1, d));
+    const rt_tensor *x = n->in[0];
+    for (int k = 0; k < 3; k++) AC_TRY(need_f32(n, n->in[k], d));
+    if (x->rank < 3) return AC_FAIL(d, AC_ERR_MODEL, "input needs N, C and spatial axes");
+    int64_t C = x->dims[1];
+    for (int k = 1; k < 3; k++)
+        if (n->in[k]->numel != C)
+            return AC_FAIL(d, AC_ERR_MODEL, "input %d has %lld values for %lld channels", k,
+                           (long long)n->in[k]->numel, (long long)C);
+    rt_norm_params *q = rt_plan_alloc(p, sizeof *q);
+    if (!q) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+    n->params = q;
+    q->rows = x->dims[0] * C;
+    q->inner = 1;
+    for (int32_t i = 2; i < x->rank; i++) q->inner *= x->dims[i];
+    q->sc_rows = C;
+    q->sc_inner = 1;
+    q->eps = rt_attr_float(n, "epsilon", 1e-5f);
+    q->has_bias = 1;
+    return rt_set_shape(n->out[0], AC_DTYPE_F32, x->rank, x->dims, d);
+}
+
+/* LayerNormalization-17: X normalized over axes [axis, rank); Scale and the optional B hold
+ * the normalized shape (or broadcast to it from one value); optional outputs Mean and
+ * InvStdDev have X's shape with the normalized axes set to 1. */
+ac_status rt_infer_layernorm(rt_plan *p, rt_node *n, ac_diag *d) {
+    AC_TRY(rt_check_io(n, 2, 3, 3, d));
+    const rt_tensor *x = n->in[0];
+    for (int k = 0; k < n->n_in; k++) AC_TRY(need_f32(n, n->in[k], d));
+    if (x->rank < 1) return AC_FAIL(d, AC_ERR_MODEL, "input must have rank 1 or more");
+    int32_t axis;
+    AC_TRY(rt_axis(rt_attr_int(n, "axis", -1), x->rank, &axis, d));
+    rt_norm_params *q = rt_plan_alloc(p, sizeof *q);
+    if (!q) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+    n->params = q;
+    q->rows = 1;
+    q->inner = 1;
+    for (int32_t i = 0; i < axis; i++) q->rows *= x->dims[i];
+    for (int32_t i = axis; i < x->rank; i++) q->inner *= x->dims[i];
+    q->sc_rows = 1;
+    q->eps = rt_attr_float(n, "epsilon", 1e-5f);
+    q->has_bias = n->n_in > 2 && n->in[2];
+    int64_t sc_numel = -1;
+    for (int k = 1; k < 1 + (q->has_bias ? 2 : 1); k++) {
+        const rt_tensor *t = n->in[k];
+        /* the normalized shape, right-aligned (leading 1s allowed), or one value */
+        int ok = t->numel == 1;
+        if (!ok && t->numel == q->inner && t->rank <= x->rank) {
+            ok = 1;
+            for (int32_t i = 0; i < t->rank && ok; i++) {
+                int32_t xi = x->rank - t->rank + i;
+                ok = xi >= axis ? t->dims[i] == x->dims[xi] : t->dims[i] == 1;
+            }
+        }
+        if (!ok)
+            return AC_FAIL(d, AC_ERR_UNSUPPORTED,
+                           "%s (%lld values) does not have the normalized axes' shape (%lld "
+                           "values)",
+                           k == 1 ? "Scale" : "B", (long long)t->numel, (long long)q->inner);
+        if (sc_numel >= 0 && t->numel != sc_numel)
+            return AC_FAIL(d, AC_ERR_UNSUPPORTED, "Scale and B differ in size");
+        sc_numel = t->numel;
+    }
+    q->sc_inner = sc_numel == 1 ? 1 : q->inner;
+    AC_TRY(rt_set_shape(n->out[0], AC_DTYPE_F32, x->rank, x->dims, d));
+    int64_t sd[AC_MAX_RANK];
+    for (int32_t i = 0; i < x->rank; i++) sd[i] = i < axis ? x->dims[i] : 1;
+    for (int32_t k = 1; k < n->n_out; k++)
+        if (n->out[k]) AC_TRY(rt_set_shape(n->out[k], AC_DTYPE_F32, x->rank, sd, d));
+    return AC_OK;
+}
+
 /* ---- family table ------------------------------------------------------------------------ */
 
 static const rt_op ops[] = {
     {"BatchNormalization", 6, RT_LATEST, rt_infer_batchnorm},
+    {"InstanceNormalization", 6, RT_LATEST, rt_infer_instancenorm},
+    {"LayerNormalization", 17, RT_LATEST, rt_infer_layernorm},
     {"Conv", 1, RT_LATEST, rt_infer_conv},
     {"ConvTranspose", 1, RT_LATEST, rt_infer_conv_transpose},
     {"Gemm", 6, RT_LATEST, rt_infer_gemm},
@@ -318,6 +396,8 @@ static const rt_kernel *const kernels[] = {
     &rt_k_gemm_ref,
     &rt_k_matmul_ref,
     &rt_k_batchnorm_ref,
+    &rt_k_instancenorm_ref,
+    &rt_k_layernorm_ref,
     &rt_k_conv_blas,
     &rt_k_conv_avx512,
     &rt_k_conv_transpose_blas,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The "nn" op family: Conv, ConvTranspose, Gemm, MatMul, BatchNormalization. Parameter structs
+/* The "nn" op family: Conv, ConvTranspose, Gemm, MatMul, BatchNormalization,
+ * InstanceNormalization, LayerNormalization. Parameter structs
  * filled by the infer functions in ops/nn.c and read by the kernels under kernels/ref, blas
  * and x86. Every Conv/ConvTranspose/Gemm/MatMul kernel applies n->sum and n->act to out[0]. */
 #ifndef AC_RT_NN_H
@@ -44,11 +45,25 @@ typedef struct rt_bn_params {
     int64_t N, C, inner;
 } rt_bn_params;
 
+/* InstanceNormalization and LayerNormalization: `rows` runs of `inner` contiguous values, each
+ * normalized by its own mean and variance, then y = x_hat * scale[s] + bias[s] where
+ * s = (row % sc_rows) * sc_inner + (i % sc_inner): InstanceNormalization scales per channel
+ * (sc_rows = C, sc_inner = 1), LayerNormalization per position of the normalized axes
+ * (sc_rows = 1, sc_inner = inner) or by one value (sc_inner = 1). */
+typedef struct rt_norm_params {
+    int64_t rows, inner;
+    int64_t sc_rows, sc_inner;
+    float eps;
+    int has_bias;
+} rt_norm_params;
+
 ac_status rt_infer_conv(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_conv_transpose(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_gemm(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_matmul(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_batchnorm(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_instancenorm(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_layernorm(rt_plan *p, rt_node *n, ac_diag *d);
 
 /* Offsets of the A and B matrices of output batch b (in matrices). */
 static inline void rt_matmul_batch(const rt_matmul_params *q, int64_t b, int64_t *oa,
@@ -78,7 +93,7 @@ void rt_blas_init(void);
 
 /* kernels/ref */
 extern const rt_kernel rt_k_conv_ref, rt_k_conv_transpose_ref, rt_k_gemm_ref, rt_k_matmul_ref,
-    rt_k_batchnorm_ref;
+    rt_k_batchnorm_ref, rt_k_instancenorm_ref, rt_k_layernorm_ref;
 /* kernels/blas */
 extern const rt_kernel rt_k_conv_blas, rt_k_conv_avx512, rt_k_conv_transpose_blas, rt_k_gemm_blas,
     rt_k_matmul_blas;
