@@ -490,7 +490,9 @@ static void mark_float(const ac_q_plan *p, uint8_t *is_float) {
         "GlobalAveragePool", "GlobalMaxPool", "Resize", "Upsample", "Concat", "Reshape",
         "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Slice", "Pad", "Identity",
         "Dropout", "Split", "Gather", "Expand", "Tile", "ReduceMean", "ReduceMax",
-        "ReduceSum", "QuantizeLinear", "DequantizeLinear"};
+        "ReduceSum", "QuantizeLinear", "DequantizeLinear", "Elu", "Selu", "Celu", "Mish",
+        "Softplus", "Softsign", "Gelu", "ThresholdedRelu", "Shrink", "Sign", "Round", "Neg",
+        "Abs", "Sin", "Cos"};
     const ac_graph *g = p->g;
     for (int64_t v = 0; v < p->nv; v++) {
         const ac_value *x = g->values[v];

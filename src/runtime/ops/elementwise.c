@@ -26,6 +26,17 @@ static const struct {
     {"Min", RT_EW_MIN},       {"Sum", RT_EW_SUM},
     {"Mean", RT_EW_MEAN},     {"Equal", RT_EW_EQUAL},
     {"Greater", RT_EW_GREATER}, {"Less", RT_EW_LESS},
+    {"Softplus", RT_EW_SOFTPLUS}, {"Softsign", RT_EW_SOFTSIGN},
+    {"Elu", RT_EW_ELU},       {"Selu", RT_EW_SELU},
+    {"Celu", RT_EW_CELU},     {"ThresholdedRelu", RT_EW_THRESHOLDED_RELU},
+    {"Mish", RT_EW_MISH},     {"Gelu", RT_EW_GELU},
+    {"Round", RT_EW_ROUND},   {"Sign", RT_EW_SIGN},
+    {"Shrink", RT_EW_SHRINK}, {"Sin", RT_EW_SIN},
+    {"Cos", RT_EW_COS},       {"Tan", RT_EW_TAN},
+    {"Asin", RT_EW_ASIN},     {"Acos", RT_EW_ACOS},
+    {"Atan", RT_EW_ATAN},     {"Sinh", RT_EW_SINH},
+    {"Cosh", RT_EW_COSH},     {"Asinh", RT_EW_ASINH},
+    {"Acosh", RT_EW_ACOSH},   {"Atanh", RT_EW_ATANH},
 };
 
 static ac_status new_params(rt_plan *p, rt_node *n, rt_ew_params **out, ac_diag *d) {
@@ -79,6 +90,23 @@ ac_status rt_infer_unary(rt_plan *p, rt_node *n, ac_diag *d) {
         if (!is_float(x->dtype)) return unsupported_type(n, x->dtype, d);
     }
     if (e->kind == RT_EW_LEAKY_RELU) e->alpha = rt_attr_float(n, "alpha", 0.01f);
+    if (e->kind == RT_EW_ELU || e->kind == RT_EW_CELU || e->kind == RT_EW_THRESHOLDED_RELU)
+        e->alpha = rt_attr_float(n, "alpha", 1.0f);
+    if (e->kind == RT_EW_SELU) {
+        e->alpha = rt_attr_float(n, "alpha", 1.67326319217681884765625f);
+        e->beta = rt_attr_float(n, "gamma", 1.05070102214813232421875f);
+    }
+    if (e->kind == RT_EW_SHRINK) {
+        e->alpha = rt_attr_float(n, "lambd", 0.5f);
+        e->beta = rt_attr_float(n, "bias", 0.0f);
+    }
+    if (e->kind == RT_EW_GELU) {
+        const char *a = rt_attr_str(n, "approximate", "none");
+        if (strcmp(a, "none") && strcmp(a, "tanh"))
+            return AC_FAIL(d, AC_ERR_MODEL, "Gelu approximate must be \"none\" or \"tanh\", "
+                           "got \"%s\"", a);
+        e->tanh_gelu = !strcmp(a, "tanh");
+    }
     if (e->kind == RT_EW_HARD_SIGMOID) {
         e->alpha = rt_attr_float(n, "alpha", 0.2f);
         e->beta = rt_attr_float(n, "beta", 0.5f);
@@ -260,6 +288,28 @@ static const rt_op ops[] = {
     {"Sub", 7, RT_LATEST, rt_infer_binary},
     {"Sum", 8, RT_LATEST, rt_infer_variadic},
     {"Tanh", 6, RT_LATEST, rt_infer_unary},
+    {"Softplus", 1, RT_LATEST, rt_infer_unary},
+    {"Softsign", 1, RT_LATEST, rt_infer_unary},
+    {"Elu", 6, RT_LATEST, rt_infer_unary},
+    {"Selu", 6, RT_LATEST, rt_infer_unary},
+    {"Celu", 12, RT_LATEST, rt_infer_unary},
+    {"ThresholdedRelu", 10, RT_LATEST, rt_infer_unary},
+    {"Mish", 18, RT_LATEST, rt_infer_unary},
+    {"Gelu", 20, RT_LATEST, rt_infer_unary},
+    {"Round", 11, RT_LATEST, rt_infer_unary},
+    {"Sign", 9, RT_LATEST, rt_infer_unary},
+    {"Shrink", 9, RT_LATEST, rt_infer_unary},
+    {"Sin", 7, RT_LATEST, rt_infer_unary},
+    {"Cos", 7, RT_LATEST, rt_infer_unary},
+    {"Tan", 7, RT_LATEST, rt_infer_unary},
+    {"Asin", 7, RT_LATEST, rt_infer_unary},
+    {"Acos", 7, RT_LATEST, rt_infer_unary},
+    {"Atan", 7, RT_LATEST, rt_infer_unary},
+    {"Sinh", 9, RT_LATEST, rt_infer_unary},
+    {"Cosh", 9, RT_LATEST, rt_infer_unary},
+    {"Asinh", 9, RT_LATEST, rt_infer_unary},
+    {"Acosh", 9, RT_LATEST, rt_infer_unary},
+    {"Atanh", 9, RT_LATEST, rt_infer_unary},
     {"Where", 9, RT_LATEST, rt_infer_where},
 };
 

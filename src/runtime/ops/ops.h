@@ -11,6 +11,10 @@ typedef enum rt_ew_kind {
     RT_EW_ABS, RT_EW_CEIL, RT_EW_ERF, RT_EW_EXP, RT_EW_FLOOR, RT_EW_HARD_SIGMOID,
     RT_EW_HARD_SWISH, RT_EW_LEAKY_RELU, RT_EW_LOG, RT_EW_NEG, RT_EW_NOT, RT_EW_RECIPROCAL,
     RT_EW_RELU, RT_EW_SIGMOID, RT_EW_SQRT, RT_EW_TANH, RT_EW_CLIP,
+    RT_EW_SOFTPLUS, RT_EW_SOFTSIGN, RT_EW_ELU, RT_EW_SELU, RT_EW_CELU, RT_EW_THRESHOLDED_RELU,
+    RT_EW_MISH, RT_EW_GELU, RT_EW_ROUND, RT_EW_SIGN, RT_EW_SHRINK, RT_EW_SIN, RT_EW_COS,
+    RT_EW_TAN, RT_EW_ASIN, RT_EW_ACOS, RT_EW_ATAN, RT_EW_SINH, RT_EW_COSH, RT_EW_ASINH,
+    RT_EW_ACOSH, RT_EW_ATANH,
     /* binary */
     RT_EW_ADD, RT_EW_SUB, RT_EW_MUL, RT_EW_DIV, RT_EW_POW, RT_EW_PRELU, RT_EW_MAX, RT_EW_MIN,
     RT_EW_SUM, RT_EW_MEAN, RT_EW_EQUAL, RT_EW_GREATER, RT_EW_LESS,
@@ -18,7 +22,9 @@ typedef enum rt_ew_kind {
 
 typedef struct rt_ew_params {
     rt_ew_kind kind;
-    float alpha, beta; /* LeakyRelu alpha; HardSigmoid alpha/beta; Clip min/max */
+    float alpha, beta; /* LeakyRelu, Elu, Celu, ThresholdedRelu alpha; HardSigmoid alpha/beta;
+                        * Selu alpha/gamma; Shrink lambd/bias; Clip min/max */
+    int tanh_gelu;     /* Gelu approximate = "tanh" */
     double lo, hi;     /* Clip bounds for integer tensors */
     int dyn_bounds;    /* Clip bounds come from non-constant inputs: read at run time */
 } rt_ew_params;

@@ -83,6 +83,8 @@ typedef struct unary_job {
     int64_t chunk;
 } unary_job;
 
+static double unary_f64(const rt_ew_params *e, double x);
+
 static float unary_f32(const rt_ew_params *e, float x) {
     switch (e->kind) {
     case RT_EW_ABS: return fabsf(x);
@@ -107,7 +109,7 @@ static float unary_f32(const rt_ew_params *e, float x) {
     case RT_EW_SQRT: return sqrtf(x);
     case RT_EW_TANH: return tanhf(x);
     case RT_EW_CLIP: return x < e->alpha ? e->alpha : (x > e->beta ? e->beta : x);
-    default: return x;
+    default: return (float)unary_f64(e, x); /* the rarer ones: in double, rounded once */
     }
 }
 
@@ -135,6 +137,31 @@ static double unary_f64(const rt_ew_params *e, double x) {
     case RT_EW_SQRT: return sqrt(x);
     case RT_EW_TANH: return tanh(x);
     case RT_EW_CLIP: return x < e->lo ? e->lo : (x > e->hi ? e->hi : x);
+    case RT_EW_SOFTPLUS: return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x));
+    case RT_EW_SOFTSIGN: return x / (1.0 + fabs(x));
+    case RT_EW_ELU: return x < 0.0 ? e->alpha * (exp(x) - 1.0) : x;
+    case RT_EW_SELU: return e->beta * (x > 0.0 ? x : e->alpha * (exp(x) - 1.0));
+    case RT_EW_CELU: return fmax(0.0, x) + fmin(0.0, e->alpha * (exp(x / e->alpha) - 1.0));
+    case RT_EW_THRESHOLDED_RELU: return x > e->alpha ? x : 0.0;
+    case RT_EW_MISH: return x * tanh(x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x)));
+    case RT_EW_GELU:
+        return e->tanh_gelu
+                   ? 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))
+                   : 0.5 * x * (1.0 + erf(x * 0.7071067811865476));
+    case RT_EW_ROUND: return nearbyint(x); /* half to even in the default rounding mode */
+    case RT_EW_SIGN: return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : x); /* keeps 0, -0 and NaN */
+    case RT_EW_SHRINK: return x < -e->alpha ? x + e->beta : (x > e->alpha ? x - e->beta : 0.0);
+    case RT_EW_SIN: return sin(x);
+    case RT_EW_COS: return cos(x);
+    case RT_EW_TAN: return tan(x);
+    case RT_EW_ASIN: return asin(x);
+    case RT_EW_ACOS: return acos(x);
+    case RT_EW_ATAN: return atan(x);
+    case RT_EW_SINH: return sinh(x);
+    case RT_EW_COSH: return cosh(x);
+    case RT_EW_ASINH: return asinh(x);
+    case RT_EW_ACOSH: return acosh(x);
+    case RT_EW_ATANH: return atanh(x);
     default: return x;
     }
 }
