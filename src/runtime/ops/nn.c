@@ -2,7 +2,7 @@
 /* Infer for the nn family: Conv, ConvTranspose (all attributes, 1-D to 3-D, groups, auto_pad),
  * Gemm (transposes, alpha/beta, unidirectional C broadcast), MatMul (1-D promotion, batch
  * broadcasting), BatchNormalization (inference, and training_mode batch statistics),
- * InstanceNormalization and LayerNormalization. */
+ * InstanceNormalization, LayerNormalization and LRN. */
 #include "nn.h"
 
 #include <string.h>
@@ -378,12 +378,33 @@ ac_status rt_infer_layernorm(rt_plan *p, rt_node *n, ac_diag *d) {
     return AC_OK;
 }
 
+ac_status rt_infer_lrn(rt_plan *p, rt_node *n, ac_diag *d) {
+    AC_TRY(rt_check_io(n, 1, 1, 1, d));
+    const rt_tensor *x = n->in[0];
+    AC_TRY(need_f32(n, x, d));
+    if (x->rank < 3) return AC_FAIL(d, AC_ERR_MODEL, "input needs N, C and spatial axes");
+    rt_lrn_params *q = rt_plan_alloc(p, sizeof *q);
+    if (!q) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+    n->params = q;
+    q->size = rt_attr_int(n, "size", 0);
+    if (q->size < 1) return AC_FAIL(d, AC_ERR_MODEL, "size must be 1 or more");
+    q->alpha = rt_attr_float(n, "alpha", 1e-4f);
+    q->beta = rt_attr_float(n, "beta", 0.75f);
+    q->bias = rt_attr_float(n, "bias", 1.0f);
+    q->N = x->dims[0];
+    q->C = x->dims[1];
+    q->inner = 1;
+    for (int32_t i = 2; i < x->rank; i++) q->inner *= x->dims[i];
+    return rt_set_shape(n->out[0], AC_DTYPE_F32, x->rank, x->dims, d);
+}
+
 /* ---- family table ------------------------------------------------------------------------ */
 
 static const rt_op ops[] = {
     {"BatchNormalization", 6, RT_LATEST, rt_infer_batchnorm},
     {"InstanceNormalization", 6, RT_LATEST, rt_infer_instancenorm},
     {"LayerNormalization", 17, RT_LATEST, rt_infer_layernorm},
+    {"LRN", 1, RT_LATEST, rt_infer_lrn},
     {"Conv", 1, RT_LATEST, rt_infer_conv},
     {"ConvTranspose", 1, RT_LATEST, rt_infer_conv_transpose},
     {"Gemm", 6, RT_LATEST, rt_infer_gemm},
@@ -398,6 +419,7 @@ static const rt_kernel *const kernels[] = {
     &rt_k_batchnorm_ref,
     &rt_k_instancenorm_ref,
     &rt_k_layernorm_ref,
+    &rt_k_lrn_ref,
     &rt_k_conv_blas,
     &rt_k_conv_avx512,
     &rt_k_conv_transpose_blas,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The "nn" op family: Conv, ConvTranspose, Gemm, MatMul, BatchNormalization,
- * InstanceNormalization, LayerNormalization. Parameter structs
+ * InstanceNormalization, LayerNormalization, LRN. Parameter structs
  * filled by the infer functions in ops/nn.c and read by the kernels under kernels/ref, blas
  * and x86. Every Conv/ConvTranspose/Gemm/MatMul kernel applies n->sum and n->act to out[0]. */
 #ifndef AC_RT_NN_H
@@ -57,6 +57,13 @@ typedef struct rt_norm_params {
     int has_bias;
 } rt_norm_params;
 
+/* LRN over the channels of [N, C, ...]: y = x / (bias + alpha / size * sum of x^2 over
+ * channels [c - (size - 1) / 2, c + size / 2])^beta. */
+typedef struct rt_lrn_params {
+    int64_t N, C, inner, size;
+    float alpha, beta, bias;
+} rt_lrn_params;
+
 ac_status rt_infer_conv(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_conv_transpose(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_gemm(rt_plan *p, rt_node *n, ac_diag *d);
@@ -64,6 +71,7 @@ ac_status rt_infer_matmul(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_batchnorm(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_instancenorm(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_layernorm(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_lrn(rt_plan *p, rt_node *n, ac_diag *d);
 
 /* Offsets of the A and B matrices of output batch b (in matrices). */
 static inline void rt_matmul_batch(const rt_matmul_params *q, int64_t b, int64_t *oa,
@@ -93,7 +101,7 @@ void rt_blas_init(void);
 
 /* kernels/ref */
 extern const rt_kernel rt_k_conv_ref, rt_k_conv_transpose_ref, rt_k_gemm_ref, rt_k_matmul_ref,
-    rt_k_batchnorm_ref, rt_k_instancenorm_ref, rt_k_layernorm_ref;
+    rt_k_batchnorm_ref, rt_k_instancenorm_ref, rt_k_layernorm_ref, rt_k_lrn_ref;
 /* kernels/blas */
 extern const rt_kernel rt_k_conv_blas, rt_k_conv_avx512, rt_k_conv_transpose_blas, rt_k_gemm_blas,
     rt_k_matmul_blas;

@@ -455,6 +455,59 @@ ac_status rt_infer_transpose(rt_plan *p, rt_node *n, ac_diag *d) {
     return rt_set_shape(n->out[0], x->dtype, r, dims, d);
 }
 
+/* DepthToSpace / SpaceToDepth on [N, C, H, W]: a reshape, a transpose and a reshape, so one
+ * strided copy over a 6-axis view of the input. DepthToSpace DCR reads the channel as
+ * (b1, b2, C'), CRD as (C', b1, b2); SpaceToDepth writes (b1, b2, C). */
+static ac_status depth_space(rt_plan *p, rt_node *n, int to_space, ac_diag *d) {
+    AC_TRY(rt_check_io(n, 1, 1, 1, d));
+    const rt_tensor *x = n->in[0];
+    AC_TRY(bytewise_type(n, x->dtype, d));
+    if (x->rank != 4) return AC_FAIL(d, AC_ERR_MODEL, "input must have rank 4 (NCHW)");
+    int64_t b = rt_attr_int(n, "blocksize", 0);
+    if (b < 1) return AC_FAIL(d, AC_ERR_MODEL, "blocksize must be 1 or more");
+    int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t vd[6], vs[6], out[4];
+    if (to_space) {
+        if (C % (b * b))
+            return AC_FAIL(d, AC_ERR_MODEL, "%lld channels do not divide by blocksize^2 %lld",
+                           (long long)C, (long long)(b * b));
+        int64_t Cp = C / (b * b), hw = H * W;
+        const char *mode = rt_attr_str(n, "mode", "DCR");
+        int crd = !strcmp(mode, "CRD");
+        if (!crd && strcmp(mode, "DCR"))
+            return AC_FAIL(d, AC_ERR_MODEL, "mode must be DCR or CRD, got \"%s\"", mode);
+        /* output [N, C', H, b1, W, b2]; channel c = crd ? (c' b + b1) b + b2 : (b1 b + b2) C' + c' */
+        int64_t s_c = crd ? b * b * hw : hw, s_b1 = crd ? b * hw : b * Cp * hw,
+                s_b2 = crd ? hw : Cp * hw;
+        int64_t dims6[6] = {N, Cp, H, b, W, b}, st6[6] = {C * hw, s_c, W, s_b1, 1, s_b2};
+        memcpy(vd, dims6, sizeof vd);
+        memcpy(vs, st6, sizeof vs);
+        out[0] = N, out[1] = Cp, out[2] = H * b, out[3] = W * b;
+    } else {
+        if (H % b || W % b)
+            return AC_FAIL(d, AC_ERR_MODEL, "spatial size %lldx%lld does not divide by "
+                           "blocksize %lld", (long long)H, (long long)W, (long long)b);
+        int64_t Hp = H / b, Wp = W / b;
+        /* output [N, b1, b2, C, H', W'] from input [N, C, H' b + b1, W' b + b2] */
+        int64_t dims6[6] = {N, b, b, C, Hp, Wp}, st6[6] = {C * H * W, W, 1, H * W, b * W, b};
+        memcpy(vd, dims6, sizeof vd);
+        memcpy(vs, st6, sizeof vs);
+        out[0] = N, out[1] = C * b * b, out[2] = Hp, out[3] = Wp;
+    }
+    NEW_PARAMS(rt_strided_params, s);
+    s->elsize = rt_elsize(x->dtype);
+    strided_finish(s, 6, vd, vs);
+    return rt_set_shape(n->out[0], x->dtype, 4, out, d);
+}
+
+ac_status rt_infer_depth_to_space(rt_plan *p, rt_node *n, ac_diag *d) {
+    return depth_space(p, n, 1, d);
+}
+
+ac_status rt_infer_space_to_depth(rt_plan *p, rt_node *n, ac_diag *d) {
+    return depth_space(p, n, 0, d);
+}
+
 ac_status rt_infer_slice(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
     AC_TRY(rt_check_io(n, opset < 10 ? 1 : 3, opset < 10 ? 1 : 5, 1, d));
@@ -987,6 +1040,7 @@ static const rt_op ops[] = {
     {"Cast", 1, RT_LATEST, rt_infer_cast},
     {"Concat", 1, RT_LATEST, rt_infer_concat},
     {"Constant", 1, RT_LATEST, rt_infer_constant},
+    {"DepthToSpace", 1, RT_LATEST, rt_infer_depth_to_space},
     {"ConstantOfShape", 9, RT_LATEST, rt_infer_constant_of_shape},
     {"Dropout", 1, RT_LATEST, rt_infer_dropout},
     {"Expand", 8, RT_LATEST, rt_infer_expand},
@@ -999,6 +1053,7 @@ static const rt_op ops[] = {
     {"Shape", 1, RT_LATEST, rt_infer_shape},
     {"Size", 1, RT_LATEST, rt_infer_size},
     {"Slice", 1, RT_LATEST, rt_infer_slice},
+    {"SpaceToDepth", 1, RT_LATEST, rt_infer_space_to_depth},
     {"Split", 1, RT_LATEST, rt_infer_split},
     {"Squeeze", 1, RT_LATEST, rt_infer_squeeze},
     {"Tile", 1, RT_LATEST, rt_infer_tile},

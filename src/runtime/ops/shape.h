@@ -80,6 +80,8 @@ ac_status rt_infer_unsqueeze(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_identity(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_dropout(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_transpose(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_depth_to_space(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_space_to_depth(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_slice(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_expand(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_tile(rt_plan *p, rt_node *n, ac_diag *d);

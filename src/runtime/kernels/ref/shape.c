@@ -284,7 +284,7 @@ static void run_dropout(const rt_node *n, const rt_ctx *x) {
 const rt_kernel rt_k_dropout_ref = {"dropout_ref", "Dropout", AC_ISA_REF, NULL, NULL,
                                     run_dropout};
 
-/* ---- strided copies: Transpose, Slice, Expand, Tile -------------------------------------- */
+/* ---- strided copies: Transpose, Slice, Expand, Tile, DepthToSpace, SpaceToDepth -------- */
 
 /* Copies n elements of es bytes from src walking `stride` elements to contiguous dst. */
 static void gather_row(uint8_t *dst, const uint8_t *src, int64_t n, int64_t stride, size_t es) {
@@ -351,7 +351,7 @@ static void run_strided(const rt_node *n, const rt_ctx *x) {
 static int score_strided(const rt_node *n) {
     ac_status (*f)(rt_plan *, rt_node *, ac_diag *) = n->op->infer;
     return f == rt_infer_transpose || f == rt_infer_slice || f == rt_infer_expand ||
-           f == rt_infer_tile;
+           f == rt_infer_tile || f == rt_infer_depth_to_space || f == rt_infer_space_to_depth;
 }
 
 const rt_kernel rt_k_strided_ref = {"strided_ref", "*", AC_ISA_REF, score_strided, NULL,
