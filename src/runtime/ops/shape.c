@@ -476,7 +476,8 @@ static ac_status depth_space(rt_plan *p, rt_node *n, int to_space, ac_diag *d) {
         int crd = !strcmp(mode, "CRD");
         if (!crd && strcmp(mode, "DCR"))
             return AC_FAIL(d, AC_ERR_MODEL, "mode must be DCR or CRD, got \"%s\"", mode);
-        /* output [N, C', H, b1, W, b2]; channel c = crd ? (c' b + b1) b + b2 : (b1 b + b2) C' + c' */
+        /* output [N, C', H, b1, W, b2]; input channel (c' b + b1) b + b2 (CRD) or
+         * (b1 b + b2) C' + c' (DCR) */
         int64_t s_c = crd ? b * b * hw : hw, s_b1 = crd ? b * hw : b * Cp * hw,
                 s_b2 = crd ? hw : Cp * hw;
         int64_t dims6[6] = {N, Cp, H, b, W, b}, st6[6] = {C * hw, s_c, W, s_b1, 1, s_b2};
