@@ -13,6 +13,7 @@ static const rt_family *const families[] = {
     &rt_family_shape,
     &rt_family_nn,
     &rt_family_pool,
+    &rt_family_index,
 };
 #define N_FAMILIES ((int)(sizeof families / sizeof families[0]))
 

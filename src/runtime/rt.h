@@ -196,7 +196,8 @@ typedef struct rt_family {
     const rt_kernel *const *kernels;
     int n_kernels;
 } rt_family;
-extern const rt_family rt_family_elementwise, rt_family_shape, rt_family_nn, rt_family_pool;
+extern const rt_family rt_family_elementwise, rt_family_shape, rt_family_nn, rt_family_pool,
+    rt_family_index;
 
 /* Newest ai.onnx opset whose changes the op tables were checked against. */
 #define RT_LATEST 21

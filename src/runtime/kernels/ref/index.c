@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/* Reference GatherElements, ScatterElements and ScatterND (see ops/index.h). Elements move as
+ * bytes; the scatters' reductions work in the element type. Scatters run in one task, in
+ * index order, as the spec's sequential definition (a repeated index: the last update wins,
+ * or every update is reduced in order). */
+#include "../../ops/index.h"
+
+#include <string.h>
+
+static int64_t index_at(const rt_tensor *idx, int64_t i) {
+    return idx->dtype == AC_DTYPE_S64 ? ((const int64_t *)idx->data)[i]
+                                      : ((const int32_t *)idx->data)[i];
+}
+
+static void strides_of(const int64_t *dims, int32_t rank, int64_t *st) {
+    int64_t s = 1;
+    for (int32_t i = rank - 1; i >= 0; i--) {
+        st[i] = s;
+        s *= dims[i];
+    }
+}
+
+/* dst op= src, one element of q's type. */
+#define REDUCE(T)                                                                                  \
+    do {                                                                                           \
+        T a, b;                                                                                    \
+        memcpy(&a, dst, sizeof a);                                                                 \
+        memcpy(&b, src, sizeof b);                                                                 \
+        switch (q->reduction) {                                                                    \
+        case RT_SCATTER_ADD:                                                                       \
+            a = a + b;                                                                             \
+            break;                                                                                 \
+        case RT_SCATTER_MUL:                                                                       \
+            a = a * b;                                                                             \
+            break;                                                                                 \
+        case RT_SCATTER_MAX:                                                                       \
+            a = b > a ? b : a;                                                                     \
+            break;                                                                                 \
+        default:                                                                                   \
+            a = b < a ? b : a;                                                                     \
+            break;                                                                                 \
+        }                                                                                          \
+        memcpy(dst, &a, sizeof a);                                                                 \
+    } while (0)
+
+static void apply(const rt_index_params *q, uint8_t *dst, const uint8_t *src) {
+    if (q->reduction == RT_SCATTER_NONE) {
+        memcpy(dst, src, q->es);
+        return;
+    }
+    switch (q->dtype) {
+    case AC_DTYPE_F32:
+        REDUCE(float);
+        break;
+    case AC_DTYPE_F64:
+        REDUCE(double);
+        break;
+    case AC_DTYPE_S32:
+        REDUCE(int32_t);
+        break;
+    default:
+        REDUCE(int64_t);
+        break; /* infer allows no other type with a reduction */
+    }
+}
+
+/* Offset in the data of indices element `i` (decoded over the indices' dims) with the axis
+ * coordinate replaced by the index; -1 when the index is out of range. */
+static int64_t element_offset(const rt_index_params *q, const rt_tensor *idx, int64_t i,
+                              const int64_t *dst_st) {
+    int64_t rem = i, off = 0;
+    for (int32_t a = q->rank - 1; a >= 0; a--) {
+        int64_t c = rem % q->idims[a];
+        rem /= q->idims[a];
+        if (a == q->axis) {
+            c = index_at(idx, i);
+            if (c < 0) c += q->dims[a];
+            if (c < 0 || c >= q->dims[a]) return -1;
+        }
+        off += c * dst_st[a];
+    }
+    return off;
+}
+
+static void run_gather_elements(const rt_node *n, const rt_ctx *x) {
+    (void)x;
+    const rt_index_params *q = n->params;
+    int64_t st[AC_MAX_RANK];
+    strides_of(q->dims, q->rank, st);
+    const rt_tensor *idx = n->in[1];
+    const uint8_t *src = n->in[0]->data;
+    uint8_t *dst = n->out[0]->data;
+    for (int64_t i = 0; i < idx->numel; i++) {
+        int64_t off = element_offset(q, idx, i, st);
+        if (off < 0)
+            memset(dst + (size_t)i * q->es, 0, q->es);
+        else
+            memcpy(dst + (size_t)i * q->es, src + (size_t)off * q->es, q->es);
+    }
+}
+
+static void run_scatter_elements(const rt_node *n, const rt_ctx *x) {
+    (void)x;
+    const rt_index_params *q = n->params;
+    int64_t st[AC_MAX_RANK];
+    strides_of(q->dims, q->rank, st);
+    const rt_tensor *idx = n->in[1];
+    uint8_t *dst = n->out[0]->data;
+    const uint8_t *up = n->in[2]->data;
+    if (n->out[0]->data != n->in[0]->data) memcpy(dst, n->in[0]->data, n->out[0]->nbytes);
+    for (int64_t i = 0; i < idx->numel; i++) {
+        int64_t off = element_offset(q, idx, i, st);
+        if (off >= 0) apply(q, dst + (size_t)off * q->es, up + (size_t)i * q->es);
+    }
+}
+
+static void run_scatter_nd(const rt_node *n, const rt_ctx *x) {
+    (void)x;
+    const rt_index_params *q = n->params;
+    int64_t st[AC_MAX_RANK];
+    strides_of(q->dims, q->rank, st);
+    const rt_tensor *idx = n->in[1];
+    uint8_t *dst = n->out[0]->data;
+    const uint8_t *up = n->in[2]->data;
+    if (n->out[0]->data != n->in[0]->data) memcpy(dst, n->in[0]->data, n->out[0]->nbytes);
+    int64_t tuples = idx->numel / q->k;
+    for (int64_t t = 0; t < tuples; t++) {
+        int64_t off = 0;
+        for (int64_t j = 0; j < q->k && off >= 0; j++) {
+            int64_t c = index_at(idx, t * q->k + j);
+            if (c < 0) c += q->dims[j];
+            off = c < 0 || c >= q->dims[j] ? -1 : off + c * st[j];
+        }
+        if (off < 0) continue;
+        for (int64_t e = 0; e < q->slice; e++)
+            apply(q, dst + (size_t)(off + e) * q->es, up + (size_t)(t * q->slice + e) * q->es);
+    }
+}
+
+const rt_kernel rt_k_gather_elements_ref = {
+    "gather_elements_ref", "GatherElements", AC_ISA_REF, NULL, NULL, run_gather_elements};
+/* Scatter (opsets 9, 10) and ScatterElements share the infer and this kernel */
+static int score_scatter_elements(const rt_node *n) {
+    return n->op->infer == rt_infer_scatter_elements;
+}
+
+const rt_kernel rt_k_scatter_elements_ref = {"scatter_elements_ref", "*",  AC_ISA_REF,
+                                             score_scatter_elements, NULL, run_scatter_elements};
+const rt_kernel rt_k_scatter_nd_ref = {"scatter_nd_ref", "ScatterND", AC_ISA_REF, NULL, NULL,
+                                       run_scatter_nd};
