@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The index op family (ops/index.c, kernels/ref/index.c): GatherElements, ScatterElements,
- * ScatterND. */
+/* The index op family (ops/index.c, kernels/ref/index.c), ops that pick or place elements by
+ * position along an axis: GatherElements, ScatterElements, ScatterND, TopK, CumSum. */
 #ifndef AC_RT_INDEX_H
 #define AC_RT_INDEX_H
 
@@ -17,12 +17,18 @@ typedef struct rt_index_params {
     size_t es;
     ac_dtype dtype;
     int reduction; /* RT_SCATTER_* */
+    /* TopK, CumSum: the data as [outer, axis_len, inner] */
+    int64_t outer, axis_len, inner, topk;
+    int largest, exclusive, reverse;
 } rt_index_params;
 
 ac_status rt_infer_gather_elements(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_scatter_elements(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_scatter_nd(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_topk(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_cumsum(rt_plan *p, rt_node *n, ac_diag *d);
 
-extern const rt_kernel rt_k_gather_elements_ref, rt_k_scatter_elements_ref, rt_k_scatter_nd_ref;
+extern const rt_kernel rt_k_gather_elements_ref, rt_k_scatter_elements_ref, rt_k_scatter_nd_ref,
+    rt_k_topk_ref, rt_k_cumsum_ref;
 
 #endif
