@@ -492,7 +492,8 @@ static void mark_float(const ac_q_plan *p, uint8_t *is_float) {
         "Dropout", "Split", "Gather", "Expand", "Tile", "ReduceMean", "ReduceMax",
         "ReduceSum", "QuantizeLinear", "DequantizeLinear", "Elu", "Selu", "Celu", "Mish",
         "Softplus", "Softsign", "Gelu", "ThresholdedRelu", "Shrink", "Sign", "Round", "Neg",
-        "Abs", "Sin", "Cos", "DepthToSpace", "SpaceToDepth", "LRN"};
+        "Abs", "Sin", "Cos", "DepthToSpace", "SpaceToDepth", "LRN", "GridSample",
+        "GatherElements", "ScatterElements", "ScatterND", "CumSum"};
     const ac_graph *g = p->g;
     for (int64_t v = 0; v < p->nv; v++) {
         const ac_value *x = g->values[v];

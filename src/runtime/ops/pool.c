@@ -231,6 +231,39 @@ static ac_status const_input(const rt_node *n, int k, const char *what, int ints
     return AC_OK;
 }
 
+/* GridSample-16 (bilinear, nearest, bicubic) and -20 (linear, nearest, cubic) on 4-D input;
+ * padding zeros, border or reflection; align_corners. */
+ac_status rt_infer_grid_sample(rt_plan *p, rt_node *n, ac_diag *d) {
+    int64_t opset = rt_plan_opset(p);
+    AC_TRY(rt_check_io(n, 2, 2, 1, d));
+    const rt_tensor *x = n->in[0], *g = n->in[1];
+    if (x->dtype != AC_DTYPE_F32) return bad_type(n, x->dtype, d);
+    if (g->dtype != AC_DTYPE_F32) return bad_type(n, g->dtype, d);
+    if (x->rank != 4 || g->rank != 4 || g->dims[3] != 2 || g->dims[0] != x->dims[0])
+        return AC_FAIL(d, opset >= 20 && x->rank != 4 ? AC_ERR_UNSUPPORTED : AC_ERR_MODEL,
+                       "GridSample needs X [N, C, H, W] and grid [N, Ho, Wo, 2] (only 2-D "
+                       "sampling is implemented)");
+    rt_grid_sample_params *q = rt_plan_alloc(p, sizeof *q);
+    if (!q) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+    n->params = q;
+    const char *m = rt_attr_str(n, "mode", opset >= 20 ? "linear" : "bilinear");
+    if (!strcmp(m, opset >= 20 ? "linear" : "bilinear")) q->mode = RT_GS_LINEAR;
+    else if (!strcmp(m, "nearest")) q->mode = RT_GS_NEAREST;
+    else if (!strcmp(m, opset >= 20 ? "cubic" : "bicubic")) q->mode = RT_GS_CUBIC;
+    else return AC_FAIL(d, AC_ERR_MODEL, "unknown mode \"%s\" at opset %lld", m,
+                        (long long)opset);
+    const char *pm = rt_attr_str(n, "padding_mode", "zeros");
+    if (!strcmp(pm, "zeros")) q->pad = RT_GS_ZEROS;
+    else if (!strcmp(pm, "border")) q->pad = RT_GS_BORDER;
+    else if (!strcmp(pm, "reflection")) q->pad = RT_GS_REFLECTION;
+    else return AC_FAIL(d, AC_ERR_MODEL, "unknown padding_mode \"%s\"", pm);
+    q->align_corners = rt_attr_int(n, "align_corners", 0) != 0;
+    q->N = x->dims[0], q->C = x->dims[1], q->H = x->dims[2], q->W = x->dims[3];
+    q->Ho = g->dims[1], q->Wo = g->dims[2];
+    int64_t dims[4] = {q->N, q->C, q->Ho, q->Wo};
+    return rt_set_shape(n->out[0], AC_DTYPE_F32, 4, dims, d);
+}
+
 ac_status rt_infer_resize(rt_plan *p, rt_node *n, ac_diag *d) {
     int64_t opset = rt_plan_opset(p);
     int upsample = is_op(n, "Upsample");
@@ -654,6 +687,7 @@ static const rt_op ops[] = {
     {"ReduceProd", 1, RT_LATEST, rt_infer_reduce},
     {"ReduceSum", 1, RT_LATEST, rt_infer_reduce},
     {"ReduceSumSquare", 1, RT_LATEST, rt_infer_reduce},
+    {"GridSample", 16, RT_LATEST, rt_infer_grid_sample},
     {"Resize", 10, RT_LATEST, rt_infer_resize},
     {"Softmax", 1, RT_LATEST, rt_infer_softmax},
     {"Upsample", 7, 9, rt_infer_resize},
@@ -662,7 +696,7 @@ static const rt_op ops[] = {
 static const rt_kernel *const kernels[] = {
     &rt_k_pool_ref, &rt_k_resize_ref, &rt_k_softmax_ref, &rt_k_reduce_ref, &rt_k_qdq_ref,
     &rt_k_pool2d_avx2, &rt_k_gavgpool_avx2, &rt_k_gavgpool_avx512, &rt_k_qlinear_ref,
-    &rt_k_qlinear_conv_avx512,
+    &rt_k_qlinear_conv_avx512, &rt_k_grid_sample_ref,
 };
 
 const rt_family rt_family_pool = {ops, RT_COUNT(ops), kernels, RT_COUNT(kernels)};

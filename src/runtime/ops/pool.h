@@ -50,6 +50,16 @@ typedef struct rt_resize_params {
     double roi_start[AC_MAX_RANK], roi_end[AC_MAX_RANK]; /* tf_crop_and_resize, normalised */
 } rt_resize_params;
 
+/* ---- GridSample (2-D: X [N, C, H, W], grid [N, Ho, Wo, 2] of normalized (x, y)) ---------- */
+typedef enum rt_gs_mode { RT_GS_LINEAR, RT_GS_NEAREST, RT_GS_CUBIC } rt_gs_mode;
+typedef enum rt_gs_pad { RT_GS_ZEROS, RT_GS_BORDER, RT_GS_REFLECTION } rt_gs_pad;
+typedef struct rt_grid_sample_params {
+    rt_gs_mode mode;
+    rt_gs_pad pad;
+    int align_corners;
+    int64_t N, C, H, W, Ho, Wo;
+} rt_grid_sample_params;
+
 /* ---- Softmax / LogSoftmax ----------------------------------------------------------------- */
 typedef struct rt_softmax_params {
     int log;                 /* LogSoftmax */
@@ -85,6 +95,7 @@ ac_status rt_infer_pool(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_global_pool(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_resize(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_softmax(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_grid_sample(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_reduce(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_arg(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_qdq(rt_plan *p, rt_node *n, ac_diag *d);
@@ -92,6 +103,6 @@ ac_status rt_infer_qdq(rt_plan *p, rt_node *n, ac_diag *d);
 /* kernels (kernels/ref/pool.c, resize.c, softmax.c, reduce.c, qdq.c) */
 extern const rt_kernel rt_k_pool2d_avx2, rt_k_gavgpool_avx2, rt_k_gavgpool_avx512;
 extern const rt_kernel rt_k_pool_ref, rt_k_resize_ref, rt_k_softmax_ref, rt_k_reduce_ref,
-    rt_k_qdq_ref;
+    rt_k_qdq_ref, rt_k_grid_sample_ref;
 
 #endif
