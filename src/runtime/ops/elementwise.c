@@ -37,6 +37,9 @@ static const struct {
     {"Atan", RT_EW_ATAN},     {"Sinh", RT_EW_SINH},
     {"Cosh", RT_EW_COSH},     {"Asinh", RT_EW_ASINH},
     {"Acosh", RT_EW_ACOSH},   {"Atanh", RT_EW_ATANH},
+    {"IsNaN", RT_EW_ISNAN},   {"IsInf", RT_EW_ISINF},
+    {"And", RT_EW_AND},       {"Or", RT_EW_OR},
+    {"Xor", RT_EW_XOR},       {"Mod", RT_EW_MOD},
 };
 
 static ac_status new_params(rt_plan *p, rt_node *n, rt_ew_params **out, ac_diag *d) {
@@ -243,6 +246,43 @@ ac_status rt_infer_variadic(rt_plan *p, rt_node *n, ac_diag *d) {
     return broadcast_out(n, t, d);
 }
 
+/* And, Or, Xor: bool operands, broadcast. */
+ac_status rt_infer_logical(rt_plan *p, rt_node *n, ac_diag *d) {
+    AC_TRY(rt_check_io(n, 2, 2, 1, d));
+    rt_ew_params *e = NULL;
+    AC_TRY(new_params(p, n, &e, d));
+    for (int k = 0; k < 2; k++)
+        if (n->in[k]->dtype != AC_DTYPE_BOOL) return unsupported_type(n, n->in[k]->dtype, d);
+    return broadcast_out(n, AC_DTYPE_BOOL, d);
+}
+
+/* Mod: integers take the divisor's sign (Python) unless fmod = 1 (C's fmod); floats need
+ * fmod = 1 (the spec's rule). x mod 0 is 0 for integers, as integer Div. */
+ac_status rt_infer_mod(rt_plan *p, rt_node *n, ac_diag *d) {
+    AC_TRY(rt_check_io(n, 2, 2, 1, d));
+    rt_ew_params *e = NULL;
+    AC_TRY(new_params(p, n, &e, d));
+    AC_TRY(same_types(n, d));
+    ac_dtype t = n->in[0]->dtype;
+    if (!is_numeric(t)) return unsupported_type(n, t, d);
+    e->fmod = rt_attr_int(n, "fmod", 0) != 0;
+    if (is_float(t) && !e->fmod)
+        return AC_FAIL(d, AC_ERR_MODEL, "Mod of floating-point tensors needs fmod = 1");
+    return broadcast_out(n, t, d);
+}
+
+/* IsNaN, IsInf (detect_positive / detect_negative): float in, bool out. */
+ac_status rt_infer_isnan_isinf(rt_plan *p, rt_node *n, ac_diag *d) {
+    AC_TRY(rt_check_io(n, 1, 1, 1, d));
+    rt_ew_params *e = NULL;
+    AC_TRY(new_params(p, n, &e, d));
+    const rt_tensor *x = n->in[0];
+    if (!is_float(x->dtype)) return unsupported_type(n, x->dtype, d);
+    e->inf_pos = rt_attr_int(n, "detect_positive", 1) != 0;
+    e->inf_neg = rt_attr_int(n, "detect_negative", 1) != 0;
+    return rt_set_shape(n->out[0], AC_DTYPE_BOOL, x->rank, x->dims, d);
+}
+
 ac_status rt_infer_where(rt_plan *p, rt_node *n, ac_diag *d) {
     (void)p;
     AC_TRY(rt_check_io(n, 3, 3, 1, d));
@@ -260,6 +300,12 @@ ac_status rt_infer_where(rt_plan *p, rt_node *n, ac_diag *d) {
 static const rt_op ops[] = {
     {"Abs", 6, RT_LATEST, rt_infer_unary},
     {"Add", 7, RT_LATEST, rt_infer_binary},
+    {"And", 7, RT_LATEST, rt_infer_logical},
+    {"IsInf", 10, RT_LATEST, rt_infer_isnan_isinf},
+    {"IsNaN", 9, RT_LATEST, rt_infer_isnan_isinf},
+    {"Mod", 10, RT_LATEST, rt_infer_mod},
+    {"Or", 7, RT_LATEST, rt_infer_logical},
+    {"Xor", 7, RT_LATEST, rt_infer_logical},
     {"Ceil", 6, RT_LATEST, rt_infer_unary},
     {"Clip", 6, RT_LATEST, rt_infer_clip},
     {"Div", 7, RT_LATEST, rt_infer_binary},

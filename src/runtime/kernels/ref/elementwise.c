@@ -191,6 +191,17 @@ static void unary_task(void *user, int64_t task, int32_t thread) {
     const rt_ew_params *e = j->e;
     int64_t lo = task * j->chunk, hi = lo + j->chunk;
     if (hi > n->out[0]->numel) hi = n->out[0]->numel;
+    if (e->kind == RT_EW_ISNAN || e->kind == RT_EW_ISINF) { /* float in, bool out */
+        uint8_t *y = n->out[0]->data;
+        int f64 = n->in[0]->dtype == AC_DTYPE_F64;
+        for (int64_t i = lo; i < hi; i++) {
+            double v = f64 ? ((const double *)n->in[0]->data)[i]
+                           : ((const float *)n->in[0]->data)[i];
+            y[i] = e->kind == RT_EW_ISNAN ? isnan(v) != 0
+                                          : (isinf(v) && (v > 0 ? e->inf_pos : e->inf_neg));
+        }
+        return;
+    }
     switch (n->in[0]->dtype) {
     case AC_DTYPE_F32: {
         const float *x = n->in[0]->data;
@@ -261,7 +272,8 @@ static void run_unary(const rt_node *n, const rt_ctx *x) {
 }
 
 static int score_unary(const rt_node *n) {
-    return n->op->infer == rt_infer_unary || n->op->infer == rt_infer_clip;
+    return n->op->infer == rt_infer_unary || n->op->infer == rt_infer_clip ||
+           n->op->infer == rt_infer_isnan_isinf;
 }
 
 const rt_kernel rt_k_unary_ref = {"unary_ref", "*", AC_ISA_REF, score_unary, NULL, run_unary};
@@ -405,6 +417,36 @@ static double load_as_double(ac_dtype t, const void *p, int64_t i) {
     }
 }
 
+/* Integers of any width as int64 and back (Mod: exact, where double is not above 2^53; a
+ * uint64 above 2^63 wraps). */
+static int64_t load_as_i64(ac_dtype t, const void *p, int64_t i) {
+    switch (t) {
+    case AC_DTYPE_S8: return ((const int8_t *)p)[i];
+    case AC_DTYPE_U8: return ((const uint8_t *)p)[i];
+    case AC_DTYPE_S16: return ((const int16_t *)p)[i];
+    case AC_DTYPE_U16: return ((const uint16_t *)p)[i];
+    case AC_DTYPE_S32: return ((const int32_t *)p)[i];
+    case AC_DTYPE_U32: return ((const uint32_t *)p)[i];
+    case AC_DTYPE_S64: return ((const int64_t *)p)[i];
+    case AC_DTYPE_U64: return (int64_t)((const uint64_t *)p)[i];
+    default: return 0;
+    }
+}
+
+static void store_from_i64(ac_dtype t, void *p, int64_t i, int64_t v) {
+    switch (t) {
+    case AC_DTYPE_S8: ((int8_t *)p)[i] = (int8_t)v; break;
+    case AC_DTYPE_U8: ((uint8_t *)p)[i] = (uint8_t)v; break;
+    case AC_DTYPE_S16: ((int16_t *)p)[i] = (int16_t)v; break;
+    case AC_DTYPE_U16: ((uint16_t *)p)[i] = (uint16_t)v; break;
+    case AC_DTYPE_S32: ((int32_t *)p)[i] = (int32_t)v; break;
+    case AC_DTYPE_U32: ((uint32_t *)p)[i] = (uint32_t)v; break;
+    case AC_DTYPE_S64: ((int64_t *)p)[i] = v; break;
+    case AC_DTYPE_U64: ((uint64_t *)p)[i] = (uint64_t)v; break;
+    default: break;
+    }
+}
+
 static void store_from_double(ac_dtype t, void *p, int64_t i, double v) {
     switch (t) {
     case AC_DTYPE_F32: ((float *)p)[i] = (float)v; break;
@@ -431,6 +473,7 @@ static void bin_task(void *user, int64_t task, int32_t thread) {
     size_t ea = rt_elsize(j->ta), eb = rt_elsize(j->tb);
     size_t ey = j->kind == RT_EW_EQUAL || j->kind == RT_EW_GREATER || j->kind == RT_EW_LESS
                     ? 1 : ea;
+    const rt_ew_params *e = j->n->params;
     bin_row_fn fn = bin_row_for(j->ta);
     for (int64_t row = r0; row < r1; row++) {
         int64_t offs[4];
@@ -438,7 +481,25 @@ static void bin_task(void *user, int64_t task, int32_t thread) {
         const uint8_t *A = (const uint8_t *)j->a + (size_t)offs[0] * ea;
         const uint8_t *B = (const uint8_t *)j->bb + (size_t)offs[1] * eb;
         uint8_t *Y = (uint8_t *)j->y + (size_t)(row * inner) * ey;
-        if (j->kind == RT_EW_POW) {
+        if (j->kind == RT_EW_AND || j->kind == RT_EW_OR || j->kind == RT_EW_XOR) {
+            for (int64_t i = 0; i < inner; i++) {
+                int a = A[i * sa] != 0, b = B[i * sb] != 0;
+                Y[i] = (uint8_t)(j->kind == RT_EW_AND ? a && b : j->kind == RT_EW_OR ? a || b
+                                                                                     : a != b);
+            }
+        } else if (j->kind == RT_EW_MOD) {
+            for (int64_t i = 0; i < inner; i++) {
+                if (j->ta == AC_DTYPE_F32 || j->ta == AC_DTYPE_F64) {
+                    store_from_double(j->ta, Y, i, fmod(load_as_double(j->ta, A, i * sa),
+                                                        load_as_double(j->tb, B, i * sb)));
+                    continue;
+                }
+                int64_t a = load_as_i64(j->ta, A, i * sa), b = load_as_i64(j->tb, B, i * sb);
+                int64_t r = b == 0 ? 0 : a % b; /* C: the sign of the dividend */
+                if (!e->fmod && r != 0 && (r < 0) != (b < 0)) r += b; /* Python: the divisor's */
+                store_from_i64(j->ta, Y, i, r);
+            }
+        } else if (j->kind == RT_EW_POW) {
             for (int64_t i = 0; i < inner; i++)
                 store_from_double(j->ta, Y, i, pow(load_as_double(j->ta, A, i * sa),
                                                    load_as_double(j->tb, B, i * sb)));
@@ -473,7 +534,8 @@ static void run_binary(const rt_node *n, const rt_ctx *x) {
 
 static int score_binary(const rt_node *n) {
     return n->op->infer == rt_infer_binary || n->op->infer == rt_infer_pow ||
-           n->op->infer == rt_infer_prelu || n->op->infer == rt_infer_compare;
+           n->op->infer == rt_infer_prelu || n->op->infer == rt_infer_compare ||
+           n->op->infer == rt_infer_logical || n->op->infer == rt_infer_mod;
 }
 
 const rt_kernel rt_k_binary_ref = {"binary_ref", "*", AC_ISA_REF, score_binary, NULL, run_binary};
