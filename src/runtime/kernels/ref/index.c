@@ -101,15 +101,22 @@ static void run_gather_elements(const rt_node *n, const rt_ctx *x) {
     }
 }
 
+/* A scatter's start: the output holds the data, st the data's strides. */
+static uint8_t *scatter_start(const rt_node *n, int64_t *st) {
+    const rt_index_params *q = n->params;
+    strides_of(q->dims, q->rank, st);
+    uint8_t *dst = n->out[0]->data;
+    if (n->out[0]->data != n->in[0]->data) memcpy(dst, n->in[0]->data, n->out[0]->nbytes);
+    return dst;
+}
+
 static void run_scatter_elements(const rt_node *n, const rt_ctx *x) {
     (void)x;
     const rt_index_params *q = n->params;
     int64_t st[AC_MAX_RANK];
-    strides_of(q->dims, q->rank, st);
+    uint8_t *dst = scatter_start(n, st);
     const rt_tensor *idx = n->in[1];
-    uint8_t *dst = n->out[0]->data;
     const uint8_t *up = n->in[2]->data;
-    if (n->out[0]->data != n->in[0]->data) memcpy(dst, n->in[0]->data, n->out[0]->nbytes);
     for (int64_t i = 0; i < idx->numel; i++) {
         int64_t off = element_offset(q, idx, i, st);
         if (off >= 0) apply(q, dst + (size_t)off * q->es, up + (size_t)i * q->es);
@@ -120,11 +127,9 @@ static void run_scatter_nd(const rt_node *n, const rt_ctx *x) {
     (void)x;
     const rt_index_params *q = n->params;
     int64_t st[AC_MAX_RANK];
-    strides_of(q->dims, q->rank, st);
+    uint8_t *dst = scatter_start(n, st);
     const rt_tensor *idx = n->in[1];
-    uint8_t *dst = n->out[0]->data;
     const uint8_t *up = n->in[2]->data;
-    if (n->out[0]->data != n->in[0]->data) memcpy(dst, n->in[0]->data, n->out[0]->nbytes);
     int64_t tuples = idx->numel / q->k;
     for (int64_t t = 0; t < tuples; t++) {
         int64_t off = 0;
