@@ -398,6 +398,149 @@ ac_status rt_infer_lrn(rt_plan *p, rt_node *n, ac_diag *d) {
     return rt_set_shape(n->out[0], AC_DTYPE_F32, x->rank, x->dims, d);
 }
 
+/* ---- Einsum ---------------------------------------------------------------------------------
+ * The equation's terms are letters (a-z, A-Z) and at most one "..." each; spaces are ignored.
+ * Without "->" the output is the ellipsis's axes, then the letters used once, alphabetically.
+ * A letter repeated within a term takes a diagonal. Ellipsis axes broadcast right-aligned. */
+
+static int letter_id(char c) {
+    if (c >= 'a' && c <= 'z') return c - 'a';
+    if (c >= 'A' && c <= 'Z') return 26 + c - 'A';
+    return -1;
+}
+
+/* Parses one term into labels (-2 marks the ellipsis); returns the count or -1. */
+static int parse_term(const char *t, const char *end, int32_t *labels, int cap) {
+    int k = 0, ell = 0;
+    for (const char *c = t; c < end; c++) {
+        if (*c == ' ') continue;
+        if (*c == '.') {
+            if (ell || end - c < 3 || c[1] != '.' || c[2] != '.') return -1;
+            ell = 1;
+            c += 2;
+            if (k >= cap) return -1;
+            labels[k++] = -2;
+            continue;
+        }
+        int id = letter_id(*c);
+        if (id < 0 || k >= cap) return -1;
+        labels[k++] = id;
+    }
+    return k;
+}
+
+ac_status rt_infer_einsum(rt_plan *p, rt_node *n, ac_diag *d) {
+    AC_TRY(rt_check_io(n, 1, RT_EINSUM_MAX_IN, 1, d));
+    ac_dtype t = n->in[0]->dtype;
+    if (t != AC_DTYPE_F32 && t != AC_DTYPE_F64)
+        return AC_FAIL(d, AC_ERR_UNSUPPORTED, "Einsum on %s tensors is not supported",
+                       ac_dtype_name(t));
+    for (int32_t k = 1; k < n->n_in; k++)
+        if (!n->in[k] || n->in[k]->dtype != t)
+            return AC_FAIL(d, AC_ERR_MODEL, "Einsum inputs must all have one type");
+    const char *eq = rt_attr_str(n, "equation", NULL);
+    if (!eq) return AC_FAIL(d, AC_ERR_MODEL, "equation attribute is required");
+    rt_einsum_params *q = rt_plan_alloc(p, sizeof *q);
+    if (!q) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
+    n->params = q;
+    q->n_in = n->n_in;
+    const char *arrow = strstr(eq, "->"), *lhs_end = arrow ? arrow : eq + strlen(eq);
+    int32_t terms[RT_EINSUM_MAX_IN][AC_MAX_RANK + 3];
+    int n_terms[RT_EINSUM_MAX_IN];
+    const char *c = eq;
+    int ell_rank = 0, counts[52] = {0};
+    for (int32_t k = 0; k < n->n_in; k++) {
+        const char *comma = memchr(c, ',', (size_t)(lhs_end - c));
+        const char *e = comma ? comma : lhs_end;
+        if ((k < n->n_in - 1) != (comma != NULL))
+            return AC_FAIL(d, AC_ERR_MODEL, "equation \"%s\" has not one term per input", eq);
+        n_terms[k] = parse_term(c, e, terms[k], AC_MAX_RANK + 3);
+        if (n_terms[k] < 0)
+            return AC_FAIL(d, AC_ERR_MODEL, "equation \"%s\": bad term", eq);
+        int letters = 0, has_ell = 0;
+        for (int i = 0; i < n_terms[k]; i++) {
+            if (terms[k][i] == -2) has_ell = 1;
+            else letters++, counts[terms[k][i]]++;
+        }
+        int32_t r = n->in[k]->rank;
+        if (has_ell ? letters > r : letters != r)
+            return AC_FAIL(d, AC_ERR_MODEL, "equation term %d does not match input rank %d",
+                           (int)k, (int)r);
+        if (has_ell && r - letters > ell_rank) ell_rank = r - letters;
+        c = e + 1;
+    }
+    /* label sizes: letters first, then the ellipsis axes (52 + i, right-aligned) */
+    q->n_labels = 52 + ell_rank;
+    for (int i = 0; i < q->n_labels; i++) q->size[i] = i < 52 ? -1 : 1;
+    for (int32_t k = 0; k < n->n_in; k++) {
+        const rt_tensor *x = n->in[k];
+        int letters = 0;
+        for (int i = 0; i < n_terms[k]; i++) letters += terms[k][i] != -2;
+        int32_t ell_here = x->rank - letters, axis = 0;
+        int64_t st[AC_MAX_RANK], s = 1;
+        for (int32_t i = x->rank - 1; i >= 0; i--) st[i] = s, s *= x->dims[i];
+        for (int i = 0; i < n_terms[k]; i++) {
+            if (terms[k][i] == -2) {
+                for (int32_t e = 0; e < ell_here; e++, axis++) {
+                    int32_t lab = 52 + ell_rank - ell_here + e;
+                    int64_t dim = x->dims[axis];
+                    if (dim != 1) {
+                        if (q->size[lab] != 1 && q->size[lab] != dim)
+                            return AC_FAIL(d, AC_ERR_MODEL, "ellipsis axes do not broadcast");
+                        q->size[lab] = dim;
+                        q->stride[k][lab] += st[axis];
+                    }
+                }
+                continue;
+            }
+            int32_t lab = terms[k][i];
+            int64_t dim = x->dims[axis];
+            if (q->size[lab] >= 0 && q->size[lab] != dim)
+                return AC_FAIL(d, AC_ERR_MODEL, "label '%c' has sizes %lld and %lld",
+                               lab < 26 ? 'a' + lab : 'A' + lab - 26, (long long)q->size[lab],
+                               (long long)dim);
+            q->size[lab] = dim;
+            q->stride[k][lab] += st[axis]; /* a repeated label walks the diagonal */
+            axis++;
+        }
+    }
+    /* output labels */
+    int in_out[RT_EINSUM_MAX_LABELS] = {0};
+    q->n_out = 0;
+    if (arrow) {
+        int32_t ot[AC_MAX_RANK + 3];
+        int no = parse_term(arrow + 2, arrow + strlen(arrow), ot, AC_MAX_RANK + 3);
+        if (no < 0) return AC_FAIL(d, AC_ERR_MODEL, "equation \"%s\": bad output term", eq);
+        for (int i = 0; i < no; i++) {
+            if (ot[i] == -2) {
+                for (int e = 0; e < ell_rank; e++) q->out[q->n_out++] = 52 + e, in_out[52 + e] = 1;
+                continue;
+            }
+            if (q->size[ot[i]] < 0 || in_out[ot[i]])
+                return AC_FAIL(d, AC_ERR_MODEL, "output label '%c' is not an input label or "
+                               "repeats", ot[i] < 26 ? 'a' + ot[i] : 'A' + ot[i] - 26);
+            if (q->n_out >= AC_MAX_RANK) return AC_FAIL(d, AC_ERR_LIMIT, "output rank too high");
+            q->out[q->n_out++] = ot[i];
+            in_out[ot[i]] = 1;
+        }
+    } else {
+        for (int e = 0; e < ell_rank; e++) q->out[q->n_out++] = 52 + e, in_out[52 + e] = 1;
+        for (int l = 0; l < 52; l++)
+            if (counts[l] == 1) {
+                if (q->n_out >= AC_MAX_RANK)
+                    return AC_FAIL(d, AC_ERR_LIMIT, "output rank too high");
+                q->out[q->n_out++] = l;
+                in_out[l] = 1;
+            }
+    }
+    q->n_sum = 0;
+    for (int l = 0; l < q->n_labels; l++)
+        if (q->size[l] >= 0 && !in_out[l] && (l >= 52 || counts[l] > 0)) q->sum[q->n_sum++] = l;
+    int64_t dims[AC_MAX_RANK];
+    for (int i = 0; i < q->n_out; i++) dims[i] = q->size[q->out[i]];
+    return rt_set_shape(n->out[0], t, q->n_out, dims, d);
+}
+
 /* ---- family table ------------------------------------------------------------------------ */
 
 static const rt_op ops[] = {
@@ -405,6 +548,7 @@ static const rt_op ops[] = {
     {"InstanceNormalization", 6, RT_LATEST, rt_infer_instancenorm},
     {"LayerNormalization", 17, RT_LATEST, rt_infer_layernorm},
     {"LRN", 1, RT_LATEST, rt_infer_lrn},
+    {"Einsum", 12, RT_LATEST, rt_infer_einsum},
     {"Conv", 1, RT_LATEST, rt_infer_conv},
     {"ConvTranspose", 1, RT_LATEST, rt_infer_conv_transpose},
     {"Gemm", 6, RT_LATEST, rt_infer_gemm},
@@ -420,6 +564,7 @@ static const rt_kernel *const kernels[] = {
     &rt_k_instancenorm_ref,
     &rt_k_layernorm_ref,
     &rt_k_lrn_ref,
+    &rt_k_einsum_ref,
     &rt_k_conv_blas,
     &rt_k_conv_avx512,
     &rt_k_conv_transpose_blas,

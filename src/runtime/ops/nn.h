@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The "nn" op family: Conv, ConvTranspose, Gemm, MatMul, BatchNormalization,
- * InstanceNormalization, LayerNormalization, LRN. Parameter structs
+ * InstanceNormalization, LayerNormalization, LRN, Einsum. Parameter structs
  * filled by the infer functions in ops/nn.c and read by the kernels under kernels/ref, blas
  * and x86. Every Conv/ConvTranspose/Gemm/MatMul kernel applies n->sum and n->act to out[0]. */
 #ifndef AC_RT_NN_H
@@ -64,6 +64,19 @@ typedef struct rt_lrn_params {
     float alpha, beta, bias;
 } rt_lrn_params;
 
+/* Einsum: every axis of every input and of the output carries a label (a letter, or one of
+ * the ellipsis's broadcast axes); the output is the sum over the other labels of the product
+ * of the inputs. Strides are 0 where an input broadcasts (an ellipsis axis of size 1). */
+#define RT_EINSUM_MAX_IN 8
+#define RT_EINSUM_MAX_LABELS (52 + AC_MAX_RANK)
+typedef struct rt_einsum_params {
+    int32_t n_in, n_labels, n_out, n_sum;
+    int64_t size[RT_EINSUM_MAX_LABELS];
+    int32_t out[AC_MAX_RANK];            /* labels of the output axes, in order */
+    int32_t sum[RT_EINSUM_MAX_LABELS];   /* labels summed over */
+    int64_t stride[RT_EINSUM_MAX_IN][RT_EINSUM_MAX_LABELS]; /* per input, per label */
+} rt_einsum_params;
+
 ac_status rt_infer_conv(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_conv_transpose(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_gemm(rt_plan *p, rt_node *n, ac_diag *d);
@@ -72,6 +85,7 @@ ac_status rt_infer_batchnorm(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_instancenorm(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_layernorm(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_lrn(rt_plan *p, rt_node *n, ac_diag *d);
+ac_status rt_infer_einsum(rt_plan *p, rt_node *n, ac_diag *d);
 
 /* Offsets of the A and B matrices of output batch b (in matrices). */
 static inline void rt_matmul_batch(const rt_matmul_params *q, int64_t b, int64_t *oa,
@@ -101,7 +115,8 @@ void rt_blas_init(void);
 
 /* kernels/ref */
 extern const rt_kernel rt_k_conv_ref, rt_k_conv_transpose_ref, rt_k_gemm_ref, rt_k_matmul_ref,
-    rt_k_batchnorm_ref, rt_k_instancenorm_ref, rt_k_layernorm_ref, rt_k_lrn_ref;
+    rt_k_batchnorm_ref, rt_k_instancenorm_ref, rt_k_layernorm_ref, rt_k_lrn_ref,
+    rt_k_einsum_ref;
 /* kernels/blas */
 extern const rt_kernel rt_k_conv_blas, rt_k_conv_avx512, rt_k_conv_transpose_blas, rt_k_gemm_blas,
     rt_k_matmul_blas;
