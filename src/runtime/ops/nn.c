@@ -513,6 +513,8 @@ ac_status rt_infer_einsum(rt_plan *p, rt_node *n, ac_diag *d) {
         if (no < 0) return AC_FAIL(d, AC_ERR_MODEL, "equation \"%s\": bad output term", eq);
         for (int i = 0; i < no; i++) {
             if (ot[i] == -2) {
+                if (q->n_out + ell_rank > AC_MAX_RANK)
+                    return AC_FAIL(d, AC_ERR_LIMIT, "output rank too high");
                 for (int e = 0; e < ell_rank; e++) q->out[q->n_out++] = 52 + e, in_out[52 + e] = 1;
                 continue;
             }

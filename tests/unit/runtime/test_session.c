@@ -81,6 +81,51 @@ START_TEST(input_errors_are_clear) {
 }
 END_TEST
 
+/* Einsum equations that do not fit are errors, not overruns: an output of more than
+ * AC_MAX_RANK axes (an ellipsis of 8 axes plus two letters), a term with more letters than its
+ * input's rank, a letter with two sizes. */
+START_TEST(einsum_bad_equations_are_errors) {
+    const char *eqs[] = {"...,ab->ab...", "abc,ab->a", "ab,ab->ab", "a.b,ab->ab", "ab,ab->z"};
+    for (size_t k = 0; k < sizeof eqs / sizeof eqs[0]; k++) {
+        ac_graph *g;
+        ac_diag d = {0};
+        ck_assert_int_eq(ac_graph_new("g", &g, &d), AC_OK);
+        ac_value *a, *b, *y;
+        int64_t da[8] = {1, 1, 1, 1, 1, 1, 1, 2}, db[2] = {2, k == 2 ? 4 : 3};
+        int64_t da2[2] = {2, 3};
+        int big = k == 0;
+        ck_assert_int_eq(ac_graph_new_value(g, "a", &a, &d), AC_OK);
+        ck_assert_int_eq(ac_value_set_type(a, AC_DTYPE_F32, big ? 8 : 2, big ? da : da2, NULL,
+                                           &d), AC_OK);
+        ck_assert_int_eq(ac_graph_add_input(g, a, &d), AC_OK);
+        ck_assert_int_eq(ac_graph_new_value(g, "b", &b, &d), AC_OK);
+        ck_assert_int_eq(ac_value_set_type(b, AC_DTYPE_F32, 2, db, NULL, &d), AC_OK);
+        ck_assert_int_eq(ac_graph_add_input(g, b, &d), AC_OK);
+        ck_assert_int_eq(ac_graph_new_value(g, "y", &y, &d), AC_OK);
+        ac_node *nd;
+        ac_value *ins[2] = {a, b};
+        ck_assert_int_eq(ac_graph_add_node(g, "Einsum", "", "e", 2, ins, 1, &y, &nd, &d), AC_OK);
+        ck_assert_int_eq(ac_node_set_attr_string(nd, "equation", eqs[k], &d), AC_OK);
+        ck_assert_int_eq(ac_graph_add_output(g, y, &d), AC_OK);
+        ac_session *s;
+        ck_assert_int_eq(ac_session_new(g, 13, NULL, &s, &d), AC_OK);
+        float va[2] = {1, 2}, vb[12] = {0};
+        ac_tensor in[2] = {{.name = "a", .dtype = AC_DTYPE_F32, .rank = big ? 8 : 2,
+                            .dims = big ? da : da2, .data = va},
+                           {.name = "b", .dtype = AC_DTYPE_F32, .rank = 2, .dims = db, .data = vb}};
+        float va6[6] = {0};
+        if (!big) in[0].data = va6;
+        const ac_tensor *out;
+        int32_t n_out;
+        ac_status st = ac_session_run(s, 2, in, &out, &n_out, &d);
+        ck_assert_msg(st == AC_ERR_MODEL || st == AC_ERR_LIMIT, "\"%s\": %d %s", eqs[k],
+                      (int)st, d.msg);
+        ac_session_free(s);
+        ac_graph_free(g);
+    }
+}
+END_TEST
+
 typedef struct seen {
     int calls;
     char names[8][32];
@@ -317,6 +362,7 @@ Suite *ac_test_runtime_session_suite(void) {
     TCase *tc = tcase_create("api");
     tcase_add_test(tc, unsupported_op_is_named_at_creation);
     tcase_add_test(tc, input_errors_are_clear);
+    tcase_add_test(tc, einsum_bad_equations_are_errors);
     tcase_add_test(tc, observers_see_every_wanted_tensor);
     tcase_add_test(tc, new_shapes_replan);
     suite_add_tcase(s, tc);
