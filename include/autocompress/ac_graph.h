@@ -259,6 +259,14 @@ AC_API ac_status ac_graph_add_node(ac_graph *g, const char *op_type, const char 
 AC_API ac_status ac_node_set_input(ac_node *n, int32_t idx, ac_value *v, ac_diag *d);
 /* Removes a node from its graph; its outputs lose their producer. */
 AC_API void ac_graph_remove_node(ac_graph *g, ac_node *n);
+/* Replaces n by a node of op `op_type` (n's domain and name) with inputs `ins`, n's first
+ * `n_out` outputs (at most 16) and n's attributes except those named in `drop`
+ * (NULL-terminated; {"*", NULL} drops them all; NULL keeps them all). The attributes' payloads
+ * are shared, not copied (they live in the graph's root arena). *made (may be NULL): the new
+ * node, placed last; call ac_graph_sort afterwards. */
+AC_API ac_status ac_graph_rebuild_node(ac_graph *g, ac_node *n, const char *op_type,
+                                       int32_t n_in, ac_value *const *ins, int32_t n_out,
+                                       const char *const *drop, ac_node **made, ac_diag *d);
 /* Replaces output `idx` of n by v, which must be a value of n's graph without a producer and
  * not an input or initializer (AC_ERR_MODEL otherwise); the old output loses its producer.
  * Used by rewrites that delete a node and let its predecessor write the deleted node's output

@@ -176,18 +176,9 @@ static ac_status fold_one(ac_graph *g, ac_node *n, int *did, ac_diag *d) {
         if (s == AC_OK) s = new_weight(g, base, 1, &C, tmp, &bv, d);
         if (s == AC_OK) s = ac_node_set_input(n, 1, wv, d);
         if (s == AC_OK && n->n_inputs > 2) s = ac_node_set_input(n, 2, bv, d);
-        if (s == AC_OK && n->n_inputs == 2) {
-            /* no bias yet: a third input (the node is rebuilt with it) */
-            ac_value *ins[3] = {n->inputs[0], wv, bv}, *outs[1] = {n->outputs[0]};
-            ac_node *m;
-            const char *name = n->name;
-            ac_graph_remove_node(g, n);
-            s = ac_graph_add_node(g, "Conv", n->domain, name, 3, ins, 1, outs, &m, d);
-            for (int32_t a = 0; s == AC_OK && a < n->n_attrs; a++) {
-                ac_attr *na;
-                s = ac_node_add_attr(m, n->attrs[a].name, n->attrs[a].type, &na, d);
-                if (s == AC_OK) *na = n->attrs[a]; /* payloads live in the same arena */
-            }
+        if (s == AC_OK && n->n_inputs == 2) { /* no bias yet: the node gets a third input */
+            ac_value *ins[3] = {n->inputs[0], wv, bv};
+            s = ac_graph_rebuild_node(g, n, "Conv", 3, ins, 1, NULL, NULL, d);
         }
         if (s == AC_OK) {
             drop_if_unused(g, old_w);

@@ -492,3 +492,25 @@ const char *ac_node_label(const ac_node *n, char *buf, size_t size) {
                  (long long)(n->file_index >= 0 ? n->file_index : n->index), n->op_type);
     return buf;
 }
+
+ac_status ac_graph_rebuild_node(ac_graph *g, ac_node *n, const char *op_type, int32_t n_in,
+                                ac_value *const *ins, int32_t n_out, const char *const *drop,
+                                ac_node **made, ac_diag *d) {
+    ac_value *outs[16];
+    if (n_out > 16) n_out = 16;
+    for (int32_t i = 0; i < n_out; i++) outs[i] = n->outputs[i];
+    ac_graph_remove_node(g, n);
+    ac_node *m;
+    AC_TRY(ac_graph_add_node(g, op_type, n->domain, n->name, n_in, ins, n_out, outs, &m, d));
+    m->doc_string = n->doc_string;
+    for (int32_t a = 0; a < n->n_attrs; a++) {
+        int skip = drop && drop[0] && !strcmp(drop[0], "*"); /* "*": drop them all */
+        for (int k = 0; drop && drop[k]; k++) skip |= !strcmp(n->attrs[a].name, drop[k]);
+        if (skip) continue;
+        ac_attr *na;
+        AC_TRY(ac_node_add_attr(m, n->attrs[a].name, n->attrs[a].type, &na, d));
+        *na = n->attrs[a]; /* shallow: the payloads live in the same root arena */
+    }
+    if (made) *made = m;
+    return AC_OK;
+}

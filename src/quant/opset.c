@@ -46,29 +46,6 @@ static ac_status new_const(ac_graph *g, const char *base, ac_dtype t, int64_t co
     return ac_graph_set_initializer(g, *out, tt, d);
 }
 
-/* Replaces n by a node of op `op` with inputs `ins`, n's outputs (only the first `n_out`) and
- * n's attributes except those named in `drop` (NULL-terminated). */
-static ac_status rebuild(ac_graph *g, ac_node *n, const char *op, int32_t n_in, ac_value **ins,
-                         int32_t n_out, const char *const *drop, ac_node **made, ac_diag *d) {
-    ac_value *outs[16];
-    if (n_out > 16) n_out = 16;
-    for (int32_t i = 0; i < n_out; i++) outs[i] = n->outputs[i];
-    ac_graph_remove_node(g, n);
-    ac_node *m;
-    AC_TRY(ac_graph_add_node(g, op, n->domain, n->name, n_in, ins, n_out, outs, &m, d));
-    m->doc_string = n->doc_string;
-    for (int32_t a = 0; a < n->n_attrs; a++) {
-        int skip = drop && drop[0] && !strcmp(drop[0], "*"); /* "*": drop them all */
-        for (int k = 0; drop && drop[k]; k++) skip |= !strcmp(n->attrs[a].name, drop[k]);
-        if (skip) continue;
-        ac_attr *na;
-        AC_TRY(ac_node_add_attr(m, n->attrs[a].name, n->attrs[a].type, &na, d));
-        *na = n->attrs[a]; /* shallow: the payloads live in the same root arena */
-    }
-    if (made) *made = m;
-    return AC_OK;
-}
-
 /* Moves int attribute list `attr` into a new int64 input at position 1. */
 static ac_status attr_to_input(ac_graph *g, ac_node *n, const char *attr, ac_diag *d) {
     const ac_attr *a = ac_node_attr(n, attr);
@@ -80,7 +57,7 @@ static ac_status attr_to_input(ac_graph *g, ac_node *n, const char *attr, ac_dia
     AC_TRY(new_const(g, base, AC_DTYPE_S64, a->n, a->ints, &c, d));
     ac_value *ins[2] = {n->inputs[0], c};
     const char *drop[] = {attr, NULL};
-    return rebuild(g, n, n->op_type, 2, ins, n->n_outputs, drop, NULL, d);
+    return ac_graph_rebuild_node(g, n, n->op_type, 2, ins, n->n_outputs, drop, NULL, d);
 }
 
 /* Slice-1: starts, ends and (optional) axes attributes -> inputs 1, 2, 3. */
@@ -103,7 +80,7 @@ static ac_status slice_to_inputs(ac_graph *g, ac_node *n, int64_t opset, ac_diag
         n_in = 2 + k;
     }
     const char *drop[] = {"starts", "ends", "axes", NULL};
-    return rebuild(g, n, "Slice", n_in, ins, n->n_outputs, drop, NULL, d);
+    return ac_graph_rebuild_node(g, n, "Slice", n_in, ins, n->n_outputs, drop, NULL, d);
 }
 
 /* Upsample-9 / Resize-10 (X, scales): input x / scale on every axis, nearest rounding down;
@@ -116,7 +93,7 @@ static ac_status resize_to_13(ac_graph *g, ac_node *n, int64_t opset, ac_diag *d
         return AC_FAIL(d, AC_ERR_MODEL, "%s: unknown mode \"%s\"", n->name, mode);
     ac_value *ins[3] = {n->inputs[0], NULL, n->inputs[1]}; /* roi omitted */
     ac_node *m;
-    AC_TRY(rebuild(g, n, "Resize", 3, ins, 1, (const char *const[]){"*", NULL}, &m, d));
+    AC_TRY(ac_graph_rebuild_node(g, n, "Resize", 3, ins, 1, (const char *const[]){"*", NULL}, &m, d));
     AC_TRY(ac_node_set_attr_string(m, "mode", mode, d));
     AC_TRY(ac_node_set_attr_string(m, "coordinate_transformation_mode", "asymmetric", d));
     if (!strcmp(mode, "nearest")) AC_TRY(ac_node_set_attr_string(m, "nearest_mode", "floor", d));
@@ -124,7 +101,7 @@ static ac_status resize_to_13(ac_graph *g, ac_node *n, int64_t opset, ac_diag *d
 }
 
 static ac_status upgrade_graph(ac_graph *g, int64_t opset, ac_diag *d) {
-    /* iterate over a snapshot: rebuild() appends nodes and removes the old ones */
+    /* iterate over a snapshot: ac_graph_rebuild_node appends nodes and removes the old ones */
     int64_t nn = g->n_nodes;
     ac_node **snap = ac_malloc_array((size_t)(nn ? nn : 1), sizeof *snap);
     if (!snap) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
@@ -155,7 +132,7 @@ static ac_status upgrade_graph(ac_graph *g, int64_t opset, ac_diag *d) {
                 s = new_const(g, base, AC_DTYPE_F32, 1, &a->f, &ins[1 + k], d);
             }
             const char *drop[] = {"min", "max", NULL};
-            if (s == AC_OK) s = rebuild(g, n, "Clip", 3, ins, n->n_outputs, drop, NULL, d);
+            if (s == AC_OK) s = ac_graph_rebuild_node(g, n, "Clip", 3, ins, n->n_outputs, drop, NULL, d);
         } else if (is_op(n, "Pad") && opset < 11) {
             const ac_attr *pads = ac_node_attr(n, "pads");
             float value = ac_node_attr_float(n, "value", 0.0f);
@@ -170,12 +147,12 @@ static ac_status upgrade_graph(ac_graph *g, int64_t opset, ac_diag *d) {
             snprintf(base, sizeof base, "%s_value", n->name[0] ? n->name : "Pad");
             if (s == AC_OK) s = new_const(g, base, AC_DTYPE_F32, 1, &value, &ins[2], d);
             const char *drop[] = {"pads", "value", NULL};
-            if (s == AC_OK) s = rebuild(g, n, "Pad", 3, ins, n->n_outputs, drop, NULL, d);
+            if (s == AC_OK) s = ac_graph_rebuild_node(g, n, "Pad", 3, ins, n->n_outputs, drop, NULL, d);
         } else if (is_op(n, "Dropout") && opset < 12) {
             if (n->n_outputs > 1 && n->outputs[1] && ac_value_use_count(g, n->outputs[1]))
                 s = refuse(n, "its mask output is used", opset, d);
             else
-                s = rebuild(g, n, "Identity", 1, n->inputs, 1, (const char *const[]){"*", NULL},
+                s = ac_graph_rebuild_node(g, n, "Identity", 1, n->inputs, 1, (const char *const[]){"*", NULL},
                             NULL, d); /* Identity has none of Dropout's attributes */
         } else if (is_op(n, "Softmax") || is_op(n, "LogSoftmax") || is_op(n, "Hardmax")) {
             int64_t axis = ac_node_attr_int(n, "axis", 1);
@@ -196,11 +173,11 @@ static ac_status upgrade_graph(ac_graph *g, int64_t opset, ac_diag *d) {
             ac_value *ins[2] = {n->inputs[0], NULL};
             s = new_const(g, base, AC_DTYPE_S64, 1, &k->i, &ins[1], d);
             const char *drop[] = {"k", NULL};
-            if (s == AC_OK) s = rebuild(g, n, "TopK", 2, ins, n->n_outputs, drop, NULL, d);
+            if (s == AC_OK) s = ac_graph_rebuild_node(g, n, "TopK", 2, ins, n->n_outputs, drop, NULL, d);
         } else if (is_op(n, "Upsample") || (is_op(n, "Resize") && opset < 11)) {
             s = resize_to_13(g, n, opset, d);
         } else if (is_op(n, "Scatter")) {
-            s = rebuild(g, n, "ScatterElements", n->n_inputs, n->inputs, n->n_outputs, NULL, NULL,
+            s = ac_graph_rebuild_node(g, n, "ScatterElements", n->n_inputs, n->inputs, n->n_outputs, NULL, NULL,
                         d);
         }
     }
