@@ -16,11 +16,6 @@ static ac_status index_type(const rt_node *n, const rt_tensor *idx, ac_diag *d) 
     return AC_OK;
 }
 
-static int64_t index_at(const rt_tensor *idx, int64_t i) {
-    return idx->dtype == AC_DTYPE_S64 ? ((const int64_t *)idx->data)[i]
-                                      : ((const int32_t *)idx->data)[i];
-}
-
 static ac_status new_params(rt_plan *p, rt_node *n, rt_index_params **out, ac_diag *d) {
     rt_index_params *q = rt_plan_alloc(p, sizeof *q);
     if (!q) return AC_FAIL(d, AC_ERR_NOMEM, "out of memory");
@@ -72,7 +67,7 @@ static ac_status elements_common(rt_plan *p, rt_node *n, rt_index_params **out, 
                            (long long)idx->dims[i], (long long)x->dims[i]);
     if (idx->is_const)
         for (int64_t i = 0; i < idx->numel; i++) {
-            int64_t v = index_at(idx, i), s = x->dims[q->axis];
+            int64_t v = rt_index_at(idx, i), s = x->dims[q->axis];
             if (v < -s || v >= s)
                 return AC_FAIL(d, AC_ERR_MODEL, "index %lld is out of range for axis size %lld",
                                (long long)v, (long long)s);
@@ -125,7 +120,7 @@ ac_status rt_infer_scatter_nd(rt_plan *p, rt_node *n, ac_diag *d) {
         q->slice *= x->dims[i];
     if (idx->is_const)
         for (int64_t i = 0; i < idx->numel; i++) {
-            int64_t v = index_at(idx, i), s = x->dims[i % q->k];
+            int64_t v = rt_index_at(idx, i), s = x->dims[i % q->k];
             if (v < -s || v >= s)
                 return AC_FAIL(d, AC_ERR_MODEL, "index %lld is out of range for axis size %lld",
                                (long long)v, (long long)s);

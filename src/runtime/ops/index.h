@@ -22,6 +22,12 @@ typedef struct rt_index_params {
     int largest, exclusive, reverse;
 } rt_index_params;
 
+/* Element i of an int32 or int64 index tensor. */
+static inline int64_t rt_index_at(const rt_tensor *idx, int64_t i) {
+    return idx->dtype == AC_DTYPE_S64 ? ((const int64_t *)idx->data)[i]
+                                      : ((const int32_t *)idx->data)[i];
+}
+
 ac_status rt_infer_gather_elements(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_scatter_elements(rt_plan *p, rt_node *n, ac_diag *d);
 ac_status rt_infer_scatter_nd(rt_plan *p, rt_node *n, ac_diag *d);

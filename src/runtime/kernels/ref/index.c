@@ -9,11 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int64_t index_at(const rt_tensor *idx, int64_t i) {
-    return idx->dtype == AC_DTYPE_S64 ? ((const int64_t *)idx->data)[i]
-                                      : ((const int32_t *)idx->data)[i];
-}
-
 static void strides_of(const int64_t *dims, int32_t rank, int64_t *st) {
     int64_t s = 1;
     for (int32_t i = rank - 1; i >= 0; i--) {
@@ -75,7 +70,7 @@ static int64_t element_offset(const rt_index_params *q, const rt_tensor *idx, in
         int64_t c = rem % q->idims[a];
         rem /= q->idims[a];
         if (a == q->axis) {
-            c = index_at(idx, i);
+            c = rt_index_at(idx, i);
             if (c < 0) c += q->dims[a];
             if (c < 0 || c >= q->dims[a]) return -1;
         }
@@ -134,7 +129,7 @@ static void run_scatter_nd(const rt_node *n, const rt_ctx *x) {
     for (int64_t t = 0; t < tuples; t++) {
         int64_t off = 0;
         for (int64_t j = 0; j < q->k && off >= 0; j++) {
-            int64_t c = index_at(idx, t * q->k + j);
+            int64_t c = rt_index_at(idx, t * q->k + j);
             if (c < 0) c += q->dims[j];
             off = c < 0 || c >= q->dims[j] ? -1 : off + c * st[j];
         }
